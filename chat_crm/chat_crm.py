@@ -1,0 +1,42 @@
+"""The «Чат» app: CRM pages, the simulated client app, and the live listener."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from chat_crm import live
+from chat_crm.pages.client.app import client_app_page
+from chat_crm.pages.crm.admin import roles_page, support_settings_page
+from chat_crm.pages.crm.chat_card import chat_card_page
+from chat_crm.pages.crm.chat_list import chat_list_page
+from chat_crm.pages.crm.login import login_page
+from chat_crm.states.admin import RolesState, SupportSettingsState
+from chat_crm.states.chat_card import ChatCardState
+from chat_crm.states.chat_list import ChatListState
+from chat_crm.states.client_app import ClientAppState
+from chat_crm.states.session import LoginState
+
+
+def index() -> rx.Component:
+    return rx.fragment()
+
+
+app = rx.App()
+app.add_page(index, route="/", on_load=rx.redirect("/support/chats"), title="Чат")
+app.add_page(login_page, route="/login", on_load=LoginState.skip_if_logged_in, title="Вход — Чат")
+app.add_page(chat_list_page, route="/support/chats", on_load=ChatListState.on_load, title="Чат — Поддержка")
+app.add_page(
+    chat_card_page, route="/support/chats/[chat_id]", on_load=ChatCardState.on_load, title="Чат с клиентом"
+)
+app.add_page(
+    support_settings_page, route="/support/settings", on_load=SupportSettingsState.on_load, title="Настройки"
+)
+app.add_page(roles_page, route="/settings/roles", on_load=RolesState.on_load, title="Роли доступа")
+app.add_page(client_app_page, route="/app", on_load=ClientAppState.on_load, title="Приложение клиента")
+
+
+async def live_listener(app: rx.App) -> None:
+    await live.run_listener(app)
+
+
+app.register_lifespan_task(live_listener)

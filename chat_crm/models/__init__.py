@@ -1,0 +1,49 @@
+"""All tables, imported so SQLModel.metadata knows every one of them."""
+
+from chat_crm.models.base import UTCDateTime, utcnow
+from chat_crm.models.chat import (
+    Attachment,
+    AuthorKind,
+    BotStep,
+    Chat,
+    ChatChange,
+    DeepLinkKind,
+    DialogState,
+    Message,
+    Topic,
+)
+from chat_crm.models.notify import (
+    ClientNotification,
+    OutboxItem,
+    OutboxStatus,
+    PushSubscription,
+    StaffNotification,
+    Timer,
+)
+from chat_crm.models.org import AuthSession, Department, Employee, PartnerSettings, Role
+from chat_crm.models.realty import (
+    Acceptance,
+    Building,
+    Channel,
+    Client,
+    ClientUnit,
+    Project,
+    Unit,
+    UnitStatus,
+)
+from chat_crm.models.settings import (
+    BotSettings,
+    ChatSettings,
+    EmployeePreference,
+    TopicRule,
+    TopicRuleProject,
+)
+
+__all__ = [
+    "Acceptance", "Attachment", "AuthSession", "AuthorKind", "BotSettings", "BotStep",
+    "Building", "Channel", "Chat", "ChatChange", "ChatSettings", "Client", "ClientNotification",
+    "ClientUnit", "DeepLinkKind", "Department", "DialogState", "Employee", "EmployeePreference",
+    "Message", "OutboxItem", "OutboxStatus", "PartnerSettings", "Project", "PushSubscription",
+    "Role", "StaffNotification", "Timer", "Topic", "TopicRule", "TopicRuleProject", "Unit",
+    "UnitStatus", "UTCDateTime", "utcnow",
+]

@@ -1,0 +1,79 @@
+"""The partner, its departments, employees, roles and login sessions."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from chat_crm.models.base import UTCDateTime, created_at_field, utcnow
+
+
+class PartnerSettings(SQLModel, table=True):
+    """One row: what the partner bought and where it lives."""
+
+    __tablename__ = "partner_settings"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=200)
+    has_booking: bool = False  # «Бронирование»
+    has_deal: bool = False  # «Сделка»
+    has_acceptance: bool = False  # «Приемка»
+    has_mortgage: bool = False  # «Ипотека»
+    time_zone: str = Field(default="Europe/Moscow", max_length=64)
+
+
+class Department(SQLModel, table=True):
+    __tablename__ = "department"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=200, unique=True)
+
+
+class Role(SQLModel, table=True):
+    """A set of permissions and of notification channels (A1, N1).
+
+    ``permissions`` holds permission codes from services.access.Permission;
+    ``notifications`` maps an event code to the channels, e.g.
+    {"chat_new_message": ["push", "email"]}.
+    """
+
+    __tablename__ = "role"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=100, unique=True)
+    permissions: list[str] = Field(default_factory=list, sa_type=sa.JSON, nullable=False)
+    notifications: dict[str, list[str]] = Field(
+        default_factory=dict, sa_type=sa.JSON, nullable=False
+    )
+
+
+class Employee(SQLModel, table=True):
+    __tablename__ = "employee"
+
+    id: int | None = Field(default=None, primary_key=True)
+    full_name: str = Field(max_length=200)
+    email: str = Field(max_length=254, unique=True, index=True)
+    photo_url: str = Field(default="", max_length=500)
+    department_id: int | None = Field(default=None, foreign_key="department.id", index=True)
+    role_id: int = Field(foreign_key="role.id", index=True)
+    password_hash: str = Field(max_length=255)
+    is_active: bool = True
+    created_at: datetime = created_at_field()
+
+
+class AuthSession(SQLModel, table=True):
+    """A login: of an employee in the CRM, or of a client in the (simulated) app.
+
+    Only a hash of the token is stored, so a leaked database opens no session.
+    """
+
+    __tablename__ = "auth_session"
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True, index=True)
+    employee_id: int | None = Field(default=None, foreign_key="employee.id", index=True)
+    client_id: int | None = Field(default=None, foreign_key="client.id", index=True)
+    created_at: datetime = created_at_field()
+    expires_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

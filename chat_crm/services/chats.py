@@ -1,0 +1,263 @@
+"""The chat list and the chat card, as the CRM shows them (L1–L2, C1–C4)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlmodel import Session, col, func, select
+
+from chat_crm.db import UnitOfWork, read_session
+from chat_crm.models import (
+    AuthorKind,
+    Building,
+    Chat,
+    ChatChange,
+    Client,
+    ClientUnit,
+    Department,
+    Employee,
+    Message,
+    Project,
+    Unit,
+    utcnow,
+)
+from chat_crm.services.access import Permission, access_chat_as_employee, require_employee
+from chat_crm.services.timefmt import format_datetime
+from chat_crm.texts import t
+
+PAGE_SIZE = 50
+
+
+def ensure_chat(session: Session, client: Client) -> Chat:
+    """The client's one chat (M10), created on first need."""
+    chat = session.exec(select(Chat).where(Chat.client_id == client.id)).first()
+    if chat is not None:
+        return chat
+    last = session.exec(select(func.max(Chat.number))).one()
+    now = utcnow()
+    chat = Chat(
+        number=(last or 0) + 1,
+        client_id=client.id or 0,
+        channel=client.channel,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(chat)
+    session.flush()
+    return chat
+
+
+def unread_client_messages():  # type: ignore[no-untyped-def]
+    """Correlated count of a chat's client messages no employee has read (M11, L6).
+
+    The one definition of "unread" for the list, the «Новые» tab and the card.
+    """
+    return (
+        select(func.count(col(Message.id)))
+        .where(
+            Message.chat_id == Chat.id,
+            Message.author_kind == AuthorKind.client,
+            col(Message.read_at).is_(None),
+            col(Message.deleted_at).is_(None),
+        )
+        .correlate(Chat)
+        .scalar_subquery()
+    )
+
+
+def topic_label(topic: str | None) -> str:
+    return t(f"topic.{topic}") if topic else t("dash")
+
+
+@dataclass(frozen=True)
+class ChatRow:
+    id: int
+    number: int
+    client_name: str
+    topic: str
+    project: str
+    responsible: str
+    channel: str
+    created: str
+    updated: str
+    unread: int
+
+
+@dataclass(frozen=True)
+class ChatPage:
+    rows: list[ChatRow]
+    total: int
+    page: int
+    pages: int
+
+
+def client_display_name(client: Client | None) -> str:
+    if client is None:
+        return t("dash")
+    if not client.is_authorized:
+        return f"{t('app.anonymous')} #{client.id}"
+    return client.full_name
+
+
+def list_chats(
+    *, employee_id: int, search: str = "", only_unread: bool = False, page: int = 1
+) -> ChatPage:
+    """One page of chats, newest activity first; search by number or ФИО (L2)."""
+    unread = unread_client_messages().label("unread")
+    with read_session() as session:
+        require_employee(session, employee_id, Permission.support_chat)
+        query = (
+            select(Chat, Client, Employee.full_name, Project.name, unread)
+            .join(Client, col(Client.id) == Chat.client_id)
+            .outerjoin(Employee, col(Employee.id) == Chat.responsible_id)
+            .outerjoin(Unit, col(Unit.id) == Chat.unit_id)
+            .outerjoin(Building, col(Building.id) == Unit.building_id)
+            .outerjoin(Project, col(Project.id) == Building.project_id)
+        )
+        needle = search.strip()
+        if needle:
+            by_name = col(Client.full_name).ilike(f"%{needle}%")
+            query = query.where(
+                sa.or_(by_name, Chat.number == int(needle)) if needle.isdigit() else by_name
+            )
+        if only_unread:
+            query = query.where(unread_client_messages() > 0)
+        total = session.exec(select(func.count()).select_from(query.subquery())).one()
+        pages = max(1, -(-total // PAGE_SIZE))
+        page = min(max(1, page), pages)
+        rows = session.exec(
+            query.order_by(
+                sa.desc(sa.func.coalesce(Chat.last_message_at, Chat.created_at)),
+                sa.desc(Chat.id),
+            )
+            .offset((page - 1) * PAGE_SIZE)
+            .limit(PAGE_SIZE)
+        ).all()
+    return ChatPage(
+        rows=[
+            ChatRow(
+                id=chat.id or 0,
+                number=chat.number,
+                client_name=client_display_name(client),
+                topic=topic_label(chat.topic),
+                project=project or t("dash"),
+                responsible=responsible or t("dash"),
+                channel=t(f"channel.{chat.channel}"),
+                created=format_datetime(chat.created_at),
+                updated=format_datetime(chat.updated_at),
+                unread=int(count or 0),
+            )
+            for chat, client, responsible, project, count in rows
+        ],
+        total=total,
+        page=page,
+        pages=pages,
+    )
+
+
+@dataclass(frozen=True)
+class ChatCard:
+    id: int
+    number: int
+    created: str
+    updated: str
+    channel: str
+    client_authorized: bool
+    client_name: str
+    client_phone: str
+    unit: str
+    unit_status: str
+    topic: str
+    department: str
+    responsible: str
+    comment: str
+
+
+def _unit_caption(session: Session, unit_id: int | None) -> tuple[str, int | None]:
+    if unit_id is None:
+        return t("dash"), None
+    row = session.exec(
+        select(Unit, Building, Project)
+        .join(Building, col(Building.id) == Unit.building_id)
+        .join(Project, col(Project.id) == Building.project_id)
+        .where(Unit.id == unit_id)
+    ).first()
+    if row is None:
+        return t("dash"), None
+    unit, building, project = row
+    return f"{project.name}, {building.name}, №{unit.number}", unit.id
+
+
+def chat_card(*, employee_id: int, chat_id: int) -> ChatCard:
+    with read_session() as session:
+        chat = access_chat_as_employee(session, employee_id, chat_id)
+        client = session.get(Client, chat.client_id)
+        department = session.get(Department, chat.department_id) if chat.department_id else None
+        responsible = session.get(Employee, chat.responsible_id) if chat.responsible_id else None
+        unit_caption, unit_id = _unit_caption(session, chat.unit_id)
+        link = None
+        if unit_id is not None:
+            link = session.exec(
+                select(ClientUnit).where(
+                    ClientUnit.client_id == chat.client_id, ClientUnit.unit_id == unit_id
+                )
+            ).first()
+        return ChatCard(
+            id=chat.id or 0,
+            number=chat.number,
+            created=format_datetime(chat.created_at),
+            updated=format_datetime(chat.updated_at),
+            channel=t(f"channel.{chat.channel}"),
+            client_authorized=bool(client and client.is_authorized),
+            client_name=client_display_name(client),
+            client_phone=client.phone if client else "",
+            unit=unit_caption,
+            unit_status=t(f"status.{link.status}") if link else t("dash"),
+            topic=topic_label(chat.topic),
+            department=department.name if department else t("dash"),
+            responsible=responsible.full_name if responsible else t("dash"),
+            comment=chat.comment,
+        )
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    id: int
+    when: str
+    who: str
+    what: str
+    old: str
+    new: str
+    note: str
+
+
+def chat_history(*, employee_id: int, chat_id: int) -> list[HistoryEntry]:
+    """«История изменений» in order, each with who made it (C4)."""
+    with read_session() as session:
+        access_chat_as_employee(session, employee_id, chat_id)
+        rows = session.exec(
+            select(ChatChange, Employee.full_name)
+            .outerjoin(Employee, col(Employee.id) == ChatChange.employee_id)
+            .where(ChatChange.chat_id == chat_id)
+            .order_by(col(ChatChange.created_at), col(ChatChange.id))
+        ).all()
+    return [
+        HistoryEntry(
+            id=change.id or 0,
+            when=format_datetime(change.created_at),
+            who=who or t(f"author.{'bot' if change.actor_kind == AuthorKind.bot else 'system'}"),
+            what=t(f"field.{change.field}"),
+            old=change.old_value or t("dash"),
+            new=change.new_value or t("dash"),
+            note=change.note,
+        )
+        for change, who in rows
+    ]
+
+
+def touch(work: UnitOfWork, chat: Chat) -> None:
+    """Mark the chat changed and tell every screen showing it."""
+    chat.updated_at = utcnow()
+    work.session.add(chat)
+    work.announce("chat.changed", {"chat_id": chat.id})

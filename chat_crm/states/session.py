@@ -1,0 +1,82 @@
+"""The logged-in employee, re-checked on the server for every CRM page and event."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from chat_crm.services import auth
+from chat_crm.services.access import Permission
+from chat_crm.services.errors import Unauthenticated
+from chat_crm.texts import t
+
+LOGIN_ROUTE = "/login"
+HOME_ROUTE = "/support/chats"
+
+
+class SessionState(rx.State):
+    session_token: str = rx.Cookie("", name="chat_crm_session", same_site="strict", max_age=30 * 86400)
+    employee_name: str = ""
+    permissions: list[str] = []
+
+    def _employee_id(self) -> int:
+        """The acting employee for this event; raises if the session is gone."""
+        identity = auth.resolve_employee(self.session_token)
+        if identity is None:
+            raise Unauthenticated(t("error.session_expired"))
+        return identity.employee_id
+
+    @rx.var
+    def can_send(self) -> bool:
+        return Permission.chat_send.value in self.permissions
+
+    @rx.var
+    def can_open_settings(self) -> bool:
+        return Permission.support_settings.value in self.permissions
+
+    @rx.var
+    def can_open_roles(self) -> bool:
+        return Permission.roles.value in self.permissions
+
+    def _identify(self) -> bool:
+        identity = auth.resolve_employee(self.session_token)
+        if identity is None:
+            self.employee_name, self.permissions = "", []
+            return False
+        self.employee_name = identity.full_name
+        self.permissions = sorted(identity.permissions)
+        return True
+
+    @rx.event
+    def require_login(self):  # type: ignore[no-untyped-def]
+        if not self._identify():
+            return rx.redirect(LOGIN_ROUTE)
+        return None
+
+    @rx.event
+    def logout(self):  # type: ignore[no-untyped-def]
+        auth.logout(self.session_token)
+        self.session_token = ""
+        self.employee_name, self.permissions = "", []
+        return rx.redirect(LOGIN_ROUTE)
+
+
+class LoginState(SessionState):
+    error: str = ""
+
+    @rx.event
+    def submit(self, form: dict[str, str]):  # type: ignore[no-untyped-def]
+        from chat_crm.services.errors import ServiceError
+
+        try:
+            self.session_token = auth.login(form.get("email", ""), form.get("password", ""))
+        except ServiceError as err:
+            self.error = err.message
+            return None
+        self.error = ""
+        return rx.redirect(HOME_ROUTE)
+
+    @rx.event
+    def skip_if_logged_in(self):  # type: ignore[no-untyped-def]
+        if self._identify():
+            return rx.redirect(HOME_ROUTE)
+        return None
