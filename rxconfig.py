@@ -10,6 +10,8 @@ config = rx.Config(
     app_name="chat_crm",
     # The websocket and API accept only the app's own origin (DESIGN.md: "*" lets any site in).
     cors_allowed_origins=[settings.base_url],
+    api_url=settings.base_url,
+    deploy_url=settings.base_url,
     # The database is the source of truth, so the embedded default keeps states in memory;
     # scale-out keeps them in Redis.
     state_manager_mode="redis" if settings.redis_url else "memory",

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-25 04:34:59.046156
+Create Date: 2026-11-25 04:40:08.771155
 
 """
 from typing import Sequence, Union
@@ -27,6 +27,7 @@ def upgrade() -> None:
     op.create_table('client',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('full_name', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+    sa.Column('name_search', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
     sa.Column('phone', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
     sa.Column('email', sqlmodel.sql.sqltypes.AutoString(length=254), nullable=False),
     sa.Column('photo_url', sqlmodel.sql.sqltypes.AutoString(length=500), nullable=False),
@@ -35,6 +36,9 @@ def upgrade() -> None:
     sa.Column('created_at', chat_crm.models.base.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id')
     )
+    with op.batch_alter_table('client', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_client_name_search'), ['name_search'], unique=False)
+
     op.create_table('department',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('name', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
@@ -483,5 +487,8 @@ def downgrade() -> None:
     op.drop_table('project')
     op.drop_table('partner_settings')
     op.drop_table('department')
+    with op.batch_alter_table('client', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_client_name_search'))
+
     op.drop_table('client')
     # ### end Alembic commands ###

@@ -5,6 +5,9 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
+from typing import Any
+
+import sqlalchemy as sa
 from sqlmodel import Field, SQLModel, UniqueConstraint
 
 from chat_crm.models.base import created_at_field, enum_column, optional_time_field
@@ -67,6 +70,8 @@ class Client(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     full_name: str = Field(default="", max_length=200)
+    # casefolded full_name: SQLite's LIKE folds only ASCII, so Cyrillic search needs this
+    name_search: str = Field(default="", max_length=200, index=True)
     phone: str = Field(default="", max_length=32)
     email: str = Field(default="", max_length=254)
     photo_url: str = Field(default="", max_length=500)
@@ -97,3 +102,9 @@ class Acceptance(SQLModel, table=True):
     unit_id: int = Field(foreign_key="unit.id", index=True)
     responsible_id: int | None = Field(default=None, foreign_key="employee.id")
     scheduled_at: datetime | None = optional_time_field()
+
+
+@sa.event.listens_for(Client, "before_insert")
+@sa.event.listens_for(Client, "before_update")
+def _fold_client_name(_mapper: Any, _connection: Any, client: Client) -> None:
+    client.name_search = client.full_name.casefold()

@@ -117,7 +117,7 @@ def list_chats(
         )
         needle = search.strip()
         if needle:
-            by_name = col(Client.full_name).ilike(f"%{needle}%")
+            by_name = col(Client.name_search).contains(needle.casefold(), autoescape=True)
             query = query.where(
                 sa.or_(by_name, Chat.number == int(needle)) if needle.isdigit() else by_name
             )

@@ -1,0 +1,66 @@
+"""Fixtures: a fresh SQLite database per test, and real Redis/PostgreSQL when asked."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlmodel import Session, SQLModel
+
+import chat_crm.models  # noqa: F401
+from chat_crm import config, db, realtime
+from tests import servers
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "feature(*ids): the FEATURES.md ids a test proves")
+
+
+def use_database(url: str) -> None:
+    os.environ["DATABASE_URL"] = url
+    config.reload_settings()
+    db._engine_for.cache_clear()
+
+
+@pytest.fixture
+def sqlite_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A real SQLite file with the whole schema, fresh for each test."""
+    monkeypatch.setenv("CHAT_DATA_DIR", str(tmp_path))
+    url = f"sqlite:///{tmp_path / 'test.db'}"
+    use_database(url)
+    SQLModel.metadata.create_all(db.get_engine())
+    realtime.reset_bus()
+    yield url
+    db.get_engine().dispose()
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    config.reload_settings()
+    db._engine_for.cache_clear()
+    realtime.reset_bus()
+
+
+@pytest.fixture
+def session(sqlite_db: str) -> Iterator[Session]:
+    with Session(db.get_engine(), expire_on_commit=False) as s:
+        yield s
+
+
+@pytest.fixture
+def published(monkeypatch: pytest.MonkeyPatch) -> list[dict]:
+    """Every event the services publish, in order."""
+    events: list[dict] = []
+    monkeypatch.setattr(realtime, "publish", lambda topic, payload: events.append({"topic": topic, **payload}))
+    return events
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with servers.redis_server(tmp_path_factory.mktemp("redis")) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    with servers.postgres_server() as url:
+        yield url
