@@ -12,10 +12,13 @@ def login_page() -> rx.Component:
             rx.form(
                 rx.vstack(
                     rx.heading(t("login.title"), size="6"),
-                    rx.text(t("login.email"), size="2"),
-                    rx.input(name="email", type="email", placeholder="admin@demo.ru", width="100%", auto_focus=True),
-                    rx.text(t("login.password"), size="2"),
-                    rx.input(name="password", type="password", width="100%"),
+                    rx.el.label(t("login.email"), html_for="login-email"),
+                    rx.input(
+                        id="login-email", name="email", type="email", placeholder="admin@demo.ru",
+                        width="100%", auto_focus=True,
+                    ),
+                    rx.el.label(t("login.password"), html_for="login-password"),
+                    rx.input(id="login-password", name="password", type="password", width="100%"),
                     rx.cond(
                         LoginState.error != "",
                         rx.callout(LoginState.error, color_scheme="red", role="alert", width="100%"),

@@ -1,0 +1,121 @@
+"""The real app, started as a user starts it, and Chromium driven by Playwright."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, Page, sync_playwright
+
+from chat_crm.config import PROJECT_ROOT
+from tests.servers import free_port
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+class RunningApp:
+    """``reflex run --env prod --single-port`` on a free port, on its own SQLite file."""
+
+    def __init__(self, data_dir: Path, extra_env: dict[str, str] | None = None) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log_path = data_dir / "app.log"
+        self.env = {
+            **os.environ,
+            "CHAT_DATA_DIR": str(data_dir),
+            "DATABASE_URL": f"sqlite:///{data_dir / 'chat.db'}",
+            "PUBLIC_BASE_URL": self.url,
+            **(extra_env or {}),
+        }
+        self.env.pop("REDIS_URL", None) if "REDIS_URL" not in (extra_env or {}) else None
+        self.proc: subprocess.Popen | None = None
+
+    def load_demo(self) -> None:
+        subprocess.run(
+            [sys.executable, "-m", "chat_crm.demo", "--if-empty"], env=self.env, cwd=PROJECT_ROOT, check=True
+        )
+
+    def start(self) -> None:
+        log = self.log_path.open("a")
+        self.proc = subprocess.Popen(
+            ["reflex", "run", "--env", "prod", "--single-port", "--frontend-port", str(self.port)],
+            env=self.env,
+            cwd=PROJECT_ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"the app exited: see {self.log_path}\n{self.log_path.read_text()[-3000:]}")
+            try:
+                if httpx.get(f"{self.url}/ping", timeout=1).status_code == 200 and httpx.get(
+                    f"{self.url}/login", timeout=2, follow_redirects=True
+                ).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.5)
+        raise TimeoutError("the app did not start in 300 s")
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(20)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(10)
+        self.proc = None
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
+
+
+@pytest.fixture(scope="session")
+def app_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApp]:
+    app = RunningApp(tmp_path_factory.mktemp("app"))
+    app.load_demo()
+    app.start()
+    yield app
+    app.stop()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+def login(page: Page, base_url: str, email: str, password: str = "demo") -> None:
+    page.goto(f"{base_url}/login")
+    page.get_by_label("E-mail").fill(email)
+    page.get_by_label("Пароль").fill(password)
+    page.get_by_role("button", name="Войти").click()
+
+
+def open_client_app(page: Page, base_url: str, who: str, channel: str = "iOS") -> None:
+    page.goto(f"{base_url}/app")
+    page.get_by_label("Кто открывает приложение").select_option(label=who)
+    page.get_by_label("Канал").select_option(label=channel)
+    page.get_by_role("button", name="Открыть приложение").click()
+    page.get_by_role("button", name="Связаться с нами").click()
+    page.get_by_role("button", name="Написать в чат").click()
