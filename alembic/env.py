@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from alembic import context
 from sqlmodel import SQLModel
 
 import chat_crm.models  # noqa: F401  (registers every table)
+from alembic import context
 from chat_crm.db import get_engine
 
 target_metadata = SQLModel.metadata

@@ -75,13 +75,40 @@ ROLES = {
     "Оператор": [Permission.support_chat],
 }
 LAST_NAMES = (
-    "Иванов", "Петров", "Сидоров", "Орлов", "Никитин", "Захаров", "Зайцев", "Соловьёв",
-    "Борисов", "Яковлев", "Григорьев", "Романов", "Воробьёв", "Сергеев", "Кудрявцев",
-    "Макаров", "Андреев", "Ковалёв", "Ильин", "Гусев", "Титов", "Белов", "Комаров", "Киселёв",
+    "Иванов",
+    "Петров",
+    "Сидоров",
+    "Орлов",
+    "Никитин",
+    "Захаров",
+    "Зайцев",
+    "Соловьёв",
+    "Борисов",
+    "Яковлев",
+    "Григорьев",
+    "Романов",
+    "Воробьёв",
+    "Сергеев",
+    "Кудрявцев",
+    "Макаров",
+    "Андреев",
+    "Ковалёв",
+    "Ильин",
+    "Гусев",
+    "Титов",
+    "Белов",
+    "Комаров",
+    "Киселёв",
 )
 FIRST_NAMES = (
-    ("Александр", "Александра"), ("Михаил", "Мария"), ("Андрей", "Анна"), ("Илья", "Ирина"),
-    ("Никита", "Наталья"), ("Роман", "Елена"), ("Егор", "Дарья"), ("Максим", "Ольга"),
+    ("Александр", "Александра"),
+    ("Михаил", "Мария"),
+    ("Андрей", "Анна"),
+    ("Илья", "Ирина"),
+    ("Никита", "Наталья"),
+    ("Роман", "Елена"),
+    ("Егор", "Дарья"),
+    ("Максим", "Ольга"),
 )
 PATRONYMICS = (("Сергеевич", "Сергеевна"), ("Петрович", "Петровна"), ("Игоревич", "Игоревна"))
 CLIENT_LINES = (
@@ -106,10 +133,14 @@ EMPLOYEE_LINES = (
 
 def _person(rng: random.Random) -> str:
     female = rng.random() < 0.5
-    last = rng.choice(LAST_NAMES) + ("а" if female and not rng.choice(LAST_NAMES).endswith("ь") else "")
+    last = rng.choice(LAST_NAMES) + ("а" if female else "")
     first = rng.choice(FIRST_NAMES)[female]
     patronymic = rng.choice(PATRONYMICS)[female]
     return f"{last} {first} {patronymic}"
+
+
+def _phone(rng: random.Random) -> str:
+    return f"+7 9{rng.randint(10, 99)} {rng.randint(100, 999)}-{rng.randint(10, 99)}-{rng.randint(10, 99)}"
 
 
 def _org(session: Session) -> tuple[list[Department], list[Employee]]:
@@ -187,7 +218,7 @@ def _clients(
     clients = [
         Client(
             full_name="Иванов Иван Иванович" if i == 0 else _person(rng),
-            phone=f"+7 9{rng.randint(10, 99)} {rng.randint(100, 999)}-{rng.randint(10, 99)}-{rng.randint(10, 99)}",
+            phone=_phone(rng),
             email=f"client{i + 1}@example.ru",
             is_authorized=True,
             channel=Channel.ios if rng.random() < 0.45 else Channel.android,
@@ -209,7 +240,9 @@ def _clients(
         else:
             wanted = [statuses[(i + k) % 3] for k in range(rng.choice((1, 2, 2, 3)))]
         for status in wanted:
-            links.append(ClientUnit(client_id=client.id or 0, unit_id=free_units.pop().id or 0, status=status))
+            links.append(
+                ClientUnit(client_id=client.id or 0, unit_id=free_units.pop().id or 0, status=status)
+            )
     session.add_all(links)
     managers = [e for e in employees if e.department_id == employees[5].department_id]
     session.add_all(

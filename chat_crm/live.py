@@ -67,9 +67,7 @@ async def run_listener(app: rx.App) -> None:
                     continue
                 targets = viewers_of(chat_id)
                 if targets:
-                    await asyncio.gather(
-                        *(_deliver(app, token, cls, event) for token, cls in targets)
-                    )
+                    await asyncio.gather(*(_deliver(app, token, cls, event) for token, cls in targets))
         except asyncio.CancelledError:
             raise
         except Exception:  # Redis went away: wait, resubscribe; screens catch up by last id

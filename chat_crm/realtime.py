@@ -12,7 +12,7 @@ import asyncio
 import json
 import logging
 import threading
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from typing import Any
 
 from chat_crm.config import get_settings
@@ -111,5 +111,3 @@ def publish(topic: str, payload: dict[str, Any]) -> None:
 def listen() -> AsyncIterator[Event]:
     return get_bus().listen()
 
-
-Listener = Callable[[Event], Any]

@@ -50,7 +50,9 @@ def session(sqlite_db: str) -> Iterator[Session]:
 def published(monkeypatch: pytest.MonkeyPatch) -> list[dict]:
     """Every event the services publish, in order."""
     events: list[dict] = []
-    monkeypatch.setattr(realtime, "publish", lambda topic, payload: events.append({"topic": topic, **payload}))
+    monkeypatch.setattr(
+        realtime, "publish", lambda topic, payload: events.append({"topic": topic, **payload})
+    )
     return events
 
 

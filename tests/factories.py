@@ -12,7 +12,10 @@ _HASH = hash_password("secret")
 
 
 def role(session: Session, name: str, permissions: list[Permission] | None = None) -> Role:
-    row = Role(name=name, permissions=[p.value for p in (permissions if permissions is not None else ALL_PERMISSIONS)])
+    row = Role(
+        name=name,
+        permissions=[p.value for p in (permissions if permissions is not None else ALL_PERMISSIONS)],
+    )
     session.add(row)
     session.commit()
     return row
@@ -54,7 +57,9 @@ def client(session: Session, name: str = "Иванов Иван Иванович
     return row
 
 
-def chat_settings(session: Session, department_row: Department, employee_row: Employee | None = None) -> ChatSettings:
+def chat_settings(
+    session: Session, department_row: Department, employee_row: Employee | None = None
+) -> ChatSettings:
     row = ChatSettings(department_id=department_row.id, employee_id=employee_row.id if employee_row else None)
     session.add(row)
     session.commit()

@@ -44,9 +44,7 @@ class Role(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=100, unique=True)
     permissions: list[str] = Field(default_factory=list, sa_type=sa.JSON, nullable=False)
-    notifications: dict[str, list[str]] = Field(
-        default_factory=dict, sa_type=sa.JSON, nullable=False
-    )
+    notifications: dict[str, list[str]] = Field(default_factory=dict, sa_type=sa.JSON, nullable=False)
 
 
 class Employee(SQLModel, table=True):

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from sqlmodel import Field, SQLModel, UniqueConstraint
 import sqlalchemy as sa
+from sqlmodel import Field, SQLModel, UniqueConstraint
 
 from chat_crm.models.base import enum_column
 from chat_crm.models.chat import Topic

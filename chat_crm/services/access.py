@@ -42,9 +42,7 @@ def has_permission(session: Session, employee: Employee, permission: Permission)
     return permission.value in permissions_of(session, employee)
 
 
-def require_employee(
-    session: Session, employee_id: int | None, permission: Permission
-) -> Employee:
+def require_employee(session: Session, employee_id: int | None, permission: Permission) -> Employee:
     employee = active_employee(session, employee_id)
     if not has_permission(session, employee, permission):
         raise Forbidden(t("error.forbidden"))

@@ -30,7 +30,8 @@ def chat_settings(session: Session) -> ChatSettings:
 def random_active_employee(session: Session, department_id: int) -> Employee | None:
     candidates = session.exec(
         select(Employee).where(
-            Employee.department_id == department_id, Employee.is_active == True  # noqa: E712
+            Employee.department_id == department_id,
+            Employee.is_active == True,  # noqa: E712
         )
     ).all()
     return _random.choice(candidates) if candidates else None

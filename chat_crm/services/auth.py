@@ -67,9 +67,7 @@ def login(email: str, password: str) -> str:
 def _live_session(session: Session, token: str) -> AuthSession | None:
     if not token:
         return None
-    row = session.exec(
-        select(AuthSession).where(AuthSession.token_hash == _token_hash(token))
-    ).first()
+    row = session.exec(select(AuthSession).where(AuthSession.token_hash == _token_hash(token))).first()
     if row is None or row.expires_at <= utcnow():
         return None
     return row

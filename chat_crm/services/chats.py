@@ -100,9 +100,7 @@ def client_display_name(client: Client | None) -> str:
     return client.full_name
 
 
-def list_chats(
-    *, employee_id: int, search: str = "", only_unread: bool = False, page: int = 1
-) -> ChatPage:
+def list_chats(*, employee_id: int, search: str = "", only_unread: bool = False, page: int = 1) -> ChatPage:
     """One page of chats, newest activity first; search by number or ФИО (L2)."""
     unread = unread_client_messages().label("unread")
     with read_session() as session:
@@ -118,9 +116,7 @@ def list_chats(
         needle = search.strip()
         if needle:
             by_name = col(Client.name_search).contains(needle.casefold(), autoescape=True)
-            query = query.where(
-                sa.or_(by_name, Chat.number == int(needle)) if needle.isdigit() else by_name
-            )
+            query = query.where(sa.or_(by_name, Chat.number == int(needle)) if needle.isdigit() else by_name)
         if only_unread:
             query = query.where(unread_client_messages() > 0)
         total = session.exec(select(func.count()).select_from(query.subquery())).one()

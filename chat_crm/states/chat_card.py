@@ -56,9 +56,7 @@ class ChatCardState(SessionState):
             employee_id = self._employee_id()
             messages.mark_read_by_employee(employee_id=employee_id, chat_id=self.chat_id)
             self._reload()
-            self.messages = messages.messages_for_employee(
-                employee_id=employee_id, chat_id=self.chat_id
-            )
+            self.messages = messages.messages_for_employee(employee_id=employee_id, chat_id=self.chat_id)
         except ServiceError as err:
             self.error = err.message
             return None

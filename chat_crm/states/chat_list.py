@@ -31,7 +31,10 @@ class ChatListState(SessionState):
             return
         self.error = ""
         self.rows, self.total, self.page, self.pages = (
-            result.rows, result.total, result.page, result.pages,
+            result.rows,
+            result.total,
+            result.page,
+            result.pages,
         )
 
     @rx.event

@@ -62,11 +62,14 @@ class RunningApp:
         deadline = time.monotonic() + 300
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"the app exited: see {self.log_path}\n{self.log_path.read_text()[-3000:]}")
+                raise RuntimeError(
+                    f"the app exited: see {self.log_path}\n{self.log_path.read_text()[-3000:]}"
+                )
             try:
-                if httpx.get(f"{self.url}/ping", timeout=1).status_code == 200 and httpx.get(
-                    f"{self.url}/login", timeout=2, follow_redirects=True
-                ).status_code == 200:
+                if (
+                    httpx.get(f"{self.url}/ping", timeout=1).status_code == 200
+                    and httpx.get(f"{self.url}/login", timeout=2, follow_redirects=True).status_code == 200
+                ):
                     return
             except httpx.HTTPError:
                 pass

@@ -24,7 +24,9 @@ def _bubble(page: Page, text: str):  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.feature("A2")
-def test_crm_pages_require_login_and_a_wrong_password_is_explained(app_server: RunningApp, browser: Browser) -> None:
+def test_crm_pages_require_login_and_a_wrong_password_is_explained(
+    app_server: RunningApp, browser: Browser
+) -> None:
     page = browser.new_page()
     page.goto(f"{app_server.url}/support/chats/1")
     page.wait_for_url("**/login")

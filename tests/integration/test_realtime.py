@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
 from chat_crm import config, realtime
+
+
+def _run(coro) -> dict:  # type: ignore[no-untyped-def]
+    # Playwright's sync API keeps a loop running in the main thread: use our own thread.
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coro).result()
 
 
 async def _first_event(publish_after: float = 0.2) -> dict:
@@ -25,7 +32,7 @@ def test_in_process_bus_delivers(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("REDIS_URL", raising=False)
     config.reload_settings()
     realtime.reset_bus()
-    event = asyncio.run(_first_event())
+    event = _run(_first_event())
     assert event == {"topic": "chat.message", "chat_id": 17, "message_id": 912}
 
 
@@ -36,7 +43,7 @@ def test_redis_bus_delivers(monkeypatch: pytest.MonkeyPatch, redis_url: str) -> 
     realtime.reset_bus()
     try:
         assert isinstance(realtime.get_bus(), realtime.RedisBus)
-        event = asyncio.run(_first_event(publish_after=0.5))
+        event = _run(_first_event(publish_after=0.5))
         assert event == {"topic": "chat.message", "chat_id": 17, "message_id": 912}
     finally:
         monkeypatch.delenv("REDIS_URL")

@@ -15,7 +15,9 @@ def world(session: Session):
     dept = factories.department(session)
     writer_role = factories.role(session, "Менеджер", [Permission.support_chat, Permission.chat_send])
     reader_role = factories.role(session, "Оператор", [Permission.support_chat])
-    manager = factories.employee(session, "m@demo.ru", role_row=writer_role, department_row=dept, name="Менеджер Мария")
+    manager = factories.employee(
+        session, "m@demo.ru", role_row=writer_role, department_row=dept, name="Менеджер Мария"
+    )
     operator = factories.employee(session, "o@demo.ru", role_row=reader_role, department_row=dept)
     factories.chat_settings(session, dept, manager)
     client = factories.client(session)
@@ -26,7 +28,9 @@ def world(session: Session):
 def test_first_client_message_creates_the_chat_assigns_s4_and_is_announced_after_commit(
     session: Session, world, published: list[dict]
 ) -> None:
-    msg_id = messages.send_client_message(client_id=world["client"].id, text=" Здравствуйте ", client_msg_id="abcdef12")
+    msg_id = messages.send_client_message(
+        client_id=world["client"].id, text=" Здравствуйте ", client_msg_id="abcdef12"
+    )
     chat = session.exec(select(Chat)).one()
     assert chat.responsible_id == world["manager"].id and chat.department_id == world["dept"].id
     assert session.get(Message, msg_id).text == "Здравствуйте"
@@ -76,7 +80,9 @@ def test_an_unknown_chat_and_a_missing_chat_look_the_same(world) -> None:
 @pytest.mark.feature("M11", "L6", "L7")
 def test_unread_counts_come_from_one_place_and_reset_when_the_employee_reads(session: Session, world) -> None:
     for n in range(3):
-        messages.send_client_message(client_id=world["client"].id, text=f"№{n}", client_msg_id=f"client-{n:04d}")
+        messages.send_client_message(
+            client_id=world["client"].id, text=f"№{n}", client_msg_id=f"client-{n:04d}"
+        )
     page = chats.list_chats(employee_id=world["manager"].id, only_unread=True)
     assert [(r.client_name, r.unread) for r in page.rows] == [("Иванов Иван Иванович", 3)]
     chat = session.exec(select(Chat)).one()
@@ -97,7 +103,9 @@ def test_search_by_chat_number_and_by_name(session: Session, world) -> None:
 
 def test_live_catch_up_returns_only_newer_messages(world) -> None:
     ids = [
-        messages.send_client_message(client_id=world["client"].id, text=f"{n}", client_msg_id=f"client-{n:04d}")
+        messages.send_client_message(
+            client_id=world["client"].id, text=f"{n}", client_msg_id=f"client-{n:04d}"
+        )
         for n in range(4)
     ]
     newer = messages.messages_for_client(client_id=world["client"].id, after_id=ids[1])

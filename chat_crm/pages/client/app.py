@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from chat_crm.components.composer import composer
 from chat_crm.components.message_list import message_list
 from chat_crm.services.client_app import DemoClient
 from chat_crm.states.client_app import ClientAppState as S
@@ -105,21 +106,13 @@ def _chat() -> rx.Component:
             padding="8px",
         ),
         rx.cond(S.error != "", rx.callout(S.error, color_scheme="red", role="alert")),
-        rx.form(
-            rx.hstack(
-                rx.input(
-                    name="text",
-                    value=S.draft,
-                    on_change=S.set_draft,
-                    placeholder=t("app.placeholder"),
-                    width="100%",
-                    max_length=4000,
-                ),
-                rx.button(t("app.send"), type="submit"),
-                width="100%",
-            ),
+        composer(
+            draft=S.draft,
+            on_change=S.set_draft,
             on_submit=S.send,
-            width="100%",
+            placeholder=t("app.placeholder"),
+            send_label=t("app.send"),
+            multiline=False,
         ),
         height="100%",
         padding="8px",

@@ -35,8 +35,12 @@ def support_settings_page() -> rx.Component:
             rx.callout(SupportSettingsState.error, color_scheme="red"),
             rx.tabs.root(
                 rx.tabs.list(rx.tabs.trigger("Чат", value="chat"), rx.tabs.trigger("Чат-бот", value="bot")),
-                rx.tabs.content(rx.text("Настройки вкладки «Чат» появятся здесь.", padding_top="12px"), value="chat"),
-                rx.tabs.content(rx.text("Настройки чат-бота появятся здесь.", padding_top="12px"), value="bot"),
+                rx.tabs.content(
+                    rx.text("Настройки вкладки «Чат» появятся здесь.", padding_top="12px"), value="chat"
+                ),
+                rx.tabs.content(
+                    rx.text("Настройки чат-бота появятся здесь.", padding_top="12px"), value="bot"
+                ),
                 default_value="chat",
             ),
         ),

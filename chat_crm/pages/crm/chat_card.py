@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from chat_crm.components.composer import composer
 from chat_crm.components.layout import crm_layout
 from chat_crm.components.message_list import message_list
 from chat_crm.services.chats import HistoryEntry
@@ -73,23 +74,13 @@ def _side_panel() -> rx.Component:
 def _composer() -> rx.Component:
     return rx.cond(
         ChatCardState.can_send,
-        rx.form(
-            rx.hstack(
-                rx.text_area(
-                    name="text",
-                    value=ChatCardState.draft,
-                    on_change=ChatCardState.set_draft,
-                    placeholder=t("composer.placeholder"),
-                    width="100%",
-                    rows="2",
-                    max_length=4000,
-                ),
-                rx.button(t("composer.send"), type="submit"),
-                width="100%",
-                align="end",
-            ),
+        composer(
+            draft=ChatCardState.draft,
+            on_change=ChatCardState.set_draft,
             on_submit=ChatCardState.send,
-            width="100%",
+            placeholder=t("composer.placeholder"),
+            send_label=t("composer.send"),
+            multiline=True,
         ),
         rx.callout(t("composer.read_only"), color_scheme="gray"),
     )
@@ -115,7 +106,13 @@ def chat_card_page() -> rx.Component:
         rx.link("← " + t("card.back"), href="/support/chats", size="2"),
         rx.cond(
             card,
-            rx.hstack(_side_panel(), rx.box(_conversation(), flex="1"), align="start", spacing="4", margin_top="12px"),
+            rx.hstack(
+                _side_panel(),
+                rx.box(_conversation(), flex="1"),
+                align="start",
+                spacing="4",
+                margin_top="12px",
+            ),
             rx.cond(ChatCardState.error != "", rx.callout(ChatCardState.error, color_scheme="red")),
         ),
         title=rx.cond(card, "Чат №" + card.number.to_string(), t("nav.chat")),
