@@ -6,12 +6,13 @@ network error returns the stored message instead of writing a second one.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from chat_crm.db import read_session, unit_of_work
+from chat_crm.db import UnitOfWork, read_session, unit_of_work
 from chat_crm.models import (
     AuthorKind,
     Chat,
@@ -141,78 +142,83 @@ def _existing(session: Session, chat_id: int, client_msg_id: str) -> Message | N
     ).first()
 
 
+def _store_once(
+    client_msg_id: str, chat_id_of: Callable[[Session], int], write: Callable[[UnitOfWork], int]
+) -> int:
+    """Run ``write``; if the same resend raced itself, return what the other attempt stored."""
+    try:
+        with unit_of_work() as work:
+            return write(work)
+    except sa.exc.IntegrityError:
+        with read_session() as session:
+            found = _existing(session, chat_id_of(session), client_msg_id)
+            if found is None:
+                raise
+            return found.id or 0
+
+
+def _client_chat_id(client_id: int) -> Callable[[Session], int]:
+    return lambda session: session.exec(select(Chat.id).where(Chat.client_id == client_id)).one() or 0
+
+
 def send_client_message(*, client_id: int, text: str, client_msg_id: str) -> int:
     """Store the client's message and announce it; returns the message id."""
     text = check_text(text)
     client_msg_id = check_client_msg_id(client_msg_id)
-    try:
-        with unit_of_work() as work:
-            client = access_client(work.session, client_id)
-            chat = ensure_chat(work.session, client)
-            if (found := _existing(work.session, chat.id or 0, client_msg_id)) is not None:
-                return found.id or 0
-            now = utcnow()
-            if chat.dialog_state == DialogState.closed:
-                # A new dialog in the same chat (M10); the basic scenario assigns S4 (B8).
-                chat.dialog_state = DialogState.open
-                chat.dialog_started_at = now
-                assign_default_responsible(work, chat)
-            message = Message(
-                chat_id=chat.id or 0,
-                author_kind=AuthorKind.client,
-                text=text,
-                client_msg_id=client_msg_id,
-                created_at=now,
-            )
-            work.session.add(message)
-            chat.consent_pending = False
-            chat.last_message_at = chat.last_client_message_at = now
-            touch(work, chat)
-            work.session.flush()
-            work.announce("chat.message", {"chat_id": chat.id, "message_id": message.id})
-            return message.id or 0
-    except sa.exc.IntegrityError:
-        # The same resend raced itself: the other attempt stored it.
-        with read_session() as session:
-            chat = session.exec(select(Chat).where(Chat.client_id == client_id)).one()
-            found = _existing(session, chat.id or 0, client_msg_id)
-            if found is None:
-                raise
+
+    def write(work: UnitOfWork) -> int:
+        client = access_client(work.session, client_id)
+        chat = ensure_chat(work.session, client)
+        if (found := _existing(work.session, chat.id or 0, client_msg_id)) is not None:
             return found.id or 0
+        now = utcnow()
+        if chat.dialog_state == DialogState.closed:
+            # A new dialog in the same chat (M10); the basic scenario assigns S4 (B8).
+            chat.dialog_state = DialogState.open
+            chat.dialog_started_at = now
+            assign_default_responsible(work, chat)
+        chat.consent_pending = False
+        chat.last_message_at = chat.last_client_message_at = now
+        return _add_message(
+            work, chat, Message(author_kind=AuthorKind.client, text=text, client_msg_id=client_msg_id)
+        )
+
+    return _store_once(client_msg_id, _client_chat_id(client_id), write)
 
 
 def send_employee_message(*, employee_id: int, chat_id: int, text: str, client_msg_id: str) -> int:
     text = check_text(text)
     client_msg_id = check_client_msg_id(client_msg_id)
-    try:
-        with unit_of_work() as work:
-            access_chat_as_employee(work.session, employee_id, chat_id)
-            employee = require_employee(work.session, employee_id, Permission.chat_send)
-            chat = work.session.get(Chat, chat_id)
-            assert chat is not None
-            if (found := _existing(work.session, chat_id, client_msg_id)) is not None:
-                return found.id or 0
-            now = utcnow()
-            message = Message(
-                chat_id=chat_id,
+
+    def write(work: UnitOfWork) -> int:
+        chat = access_chat_as_employee(work.session, employee_id, chat_id)
+        employee = require_employee(work.session, employee_id, Permission.chat_send)
+        if (found := _existing(work.session, chat_id, client_msg_id)) is not None:
+            return found.id or 0
+        chat.last_message_at = chat.last_employee_message_at = utcnow()
+        return _add_message(
+            work,
+            chat,
+            Message(
                 author_kind=AuthorKind.employee,
                 employee_id=employee.id,
                 text=text,
                 client_msg_id=client_msg_id,
-                created_at=now,
-            )
-            work.session.add(message)
-            chat.last_message_at = chat.last_employee_message_at = now
-            touch(work, chat)
-            work.session.flush()
-            work.announce("chat.message", {"chat_id": chat_id, "message_id": message.id})
-            return message.id or 0
-    except sa.exc.IntegrityError:
-        with read_session() as session:
-            found = _existing(session, chat_id, client_msg_id)
-            if found is None:
-                raise
-            return found.id or 0
+            ),
+        )
+
+    return _store_once(client_msg_id, lambda _session: chat_id, write)
+
+
+def _add_message(work: UnitOfWork, chat: Chat, message: Message) -> int:
+    """Insert a message into the chat, mark the chat changed, and announce both after commit."""
+    message.chat_id = chat.id or 0
+    message.created_at = chat.last_message_at or utcnow()
+    work.session.add(message)
+    touch(work, chat)
+    work.session.flush()
+    work.announce("chat.message", {"chat_id": chat.id, "message_id": message.id})
+    return message.id or 0
 
 
 def mark_read_by_employee(*, employee_id: int, chat_id: int) -> int:
