@@ -48,10 +48,6 @@ class Settings:
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.time_zone)
 
-    @property
-    def is_sqlite(self) -> bool:
-        return self.database_url.startswith("sqlite")
-
 
 def _build() -> Settings:
     data_dir = Path(_env("CHAT_DATA_DIR") or PROJECT_ROOT / "data")

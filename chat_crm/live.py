@@ -10,17 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any, Protocol
+from typing import Any
 
 import reflex as rx
 
 from chat_crm import realtime
 
 log = logging.getLogger(__name__)
-
-
-class LiveScreen(Protocol):
-    def _apply_live_event(self, event: dict[str, Any]) -> None: ...
 
 
 # chat id -> {client token: state class showing it}

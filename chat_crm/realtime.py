@@ -110,4 +110,3 @@ def publish(topic: str, payload: dict[str, Any]) -> None:
 
 def listen() -> AsyncIterator[Event]:
     return get_bus().listen()
-

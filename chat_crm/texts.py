@@ -38,7 +38,6 @@ RU: dict[str, str] = {
     "list.col_labels": "Метки",
     "list.prev": "Назад",
     "list.next": "Вперёд",
-    "list.page": "Страница {page} из {pages} · чатов: {total}",
     # chat card
     "card.info": "Информация",
     "card.unit_status": "Статус помещения",

@@ -41,7 +41,8 @@ class RunningApp:
             "PUBLIC_BASE_URL": self.url,
             **(extra_env or {}),
         }
-        self.env.pop("REDIS_URL", None) if "REDIS_URL" not in (extra_env or {}) else None
+        if "REDIS_URL" not in (extra_env or {}):
+            self.env.pop("REDIS_URL", None)  # the embedded default unless a test asks for Redis
         self.proc: subprocess.Popen | None = None
 
     def load_demo(self) -> None:

@@ -124,3 +124,24 @@ def test_the_websocket_accepts_only_the_apps_origin(app_server: RunningApp) -> N
     with pytest.raises(InvalidStatus) as refused:
         connect(ws_url, origin="http://evil.example", open_timeout=10)  # type: ignore[arg-type]
     assert refused.value.response.status_code == 403
+
+
+@pytest.mark.feature("L2", "L7")
+def test_search_by_name_and_number_and_the_new_tab(app_server: RunningApp, browser: Browser) -> None:
+    page = browser.new_context().new_page()
+    login(page, app_server.url, "manager@demo.ru")
+    page.wait_for_url("**/support/chats")
+    rows = page.locator("[data-testid=chat-row]")
+    first_name = rows.first.get_by_role("link").nth(1).inner_text()
+    search = page.get_by_placeholder("Поиск по номеру чата и ФИО клиента")
+    search.fill(first_name.split()[0].lower())  # lower-case Cyrillic still matches
+    expect(rows.filter(has_text=first_name).first).to_be_visible()
+    search.fill("7")
+    expect(rows).to_have_count(1)
+    expect(rows.first.get_by_role("link").first).to_have_text("7")
+    page.get_by_role("tab", name="Новые").click()
+    expect(search).to_have_count(0)  # search lives only on «Все»
+    expect(rows.first).to_be_visible()
+    badges = rows.locator(".rt-Badge")
+    expect(badges).to_have_count(rows.count())  # every chat on «Новые» has unread messages
+    page.context.close()

@@ -6,7 +6,6 @@ import reflex as rx
 
 from chat_crm.components.composer import composer
 from chat_crm.components.message_list import message_list
-from chat_crm.services.client_app import DemoClient
 from chat_crm.states.client_app import ClientAppState as S
 from chat_crm.texts import t
 
@@ -141,6 +140,3 @@ def client_app_page() -> rx.Component:
         data_testid="phone",
     )
     return rx.vstack(_picker(), phone, align="center", padding="12px")
-
-
-__all__ = ["DemoClient", "client_app_page"]
