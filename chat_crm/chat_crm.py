@@ -10,6 +10,7 @@ from chat_crm.pages.crm.admin import roles_page, support_settings_page
 from chat_crm.pages.crm.chat_card import chat_card_page
 from chat_crm.pages.crm.chat_list import chat_list_page
 from chat_crm.pages.crm.login import login_page
+from chat_crm.routes import UploadSizeLimit, files_app
 from chat_crm.states.admin import RolesState, SupportSettingsState
 from chat_crm.states.chat_card import ChatCardState
 from chat_crm.states.chat_list import ChatListState
@@ -21,7 +22,8 @@ def index() -> rx.Component:
     return rx.fragment()
 
 
-app = rx.App()
+# Downloads check who asks; oversized uploads are refused before Starlette parses them.
+app = rx.App(api_transformer=[files_app, UploadSizeLimit])
 app.add_page(index, route="/", on_load=rx.redirect("/support/chats"), title="Чат")
 app.add_page(login_page, route="/login", on_load=LoginState.skip_if_logged_in, title="Вход — Чат")
 app.add_page(chat_list_page, route="/support/chats", on_load=ChatListState.on_load, title="Чат — Поддержка")

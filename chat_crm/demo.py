@@ -183,7 +183,9 @@ def _org(session: Session) -> tuple[list[Department], list[Employee]]:
 def _realty(session: Session, rng: random.Random) -> list[Unit]:
     units: list[Unit] = []
     for p_index, (name, city, description) in enumerate(PROJECTS):
-        project = Project(name=name, city=city, description=description)
+        project = Project(
+            name=name, city=city, description=description, cover_url=f"/covers/project-{p_index + 1}.svg"
+        )
         session.add(project)
         session.flush()
         for b_index in range(1, 4):

@@ -1,37 +1,127 @@
-"""The message field with «Отправить»: one piece for the CRM card and the client app."""
+"""The message field with «Отправить»: one piece for the CRM card and the client app.
+
+It carries the one file of a message (M2) with upload progress, and the
+«Редактирование сообщения» banner while a sent message is being edited (M6, M7).
+``tools`` are the screen's extra buttons (emoji, voice, deep link in the CRM).
+"""
 
 from __future__ import annotations
 
 import reflex as rx
 
+from chat_crm.config import get_settings
 from chat_crm.services.messages import MAX_TEXT
+from chat_crm.texts import t
+
+
+def _attach_button(state: type[rx.State], upload_id: str) -> rx.Component:
+    return rx.upload.root(
+        rx.icon_button(
+            rx.icon("paperclip", size=18),
+            type="button",
+            variant="soft",
+            aria_label=t("file.attach"),
+            title=t("file.attach"),
+        ),
+        id=upload_id,
+        multiple=False,
+        max_files=1,
+        no_drag=True,
+        # The browser refuses an oversized file at once; the server checks again.
+        max_size=get_settings().max_upload_bytes,
+        on_drop=state.upload(  # type: ignore[attr-defined]
+            rx.upload_files(upload_id=upload_id, on_upload_progress=state.upload_progress)  # type: ignore[attr-defined]
+        ),
+        on_drop_rejected=state.upload_rejected,  # type: ignore[attr-defined]
+        border="none",
+        padding="0",
+    )
+
+
+def _staged(state: type[rx.State]) -> rx.Component:
+    staged = state.staged  # type: ignore[attr-defined]
+    percent = state.upload_percent  # type: ignore[attr-defined]
+    return rx.fragment(
+        rx.cond(
+            (percent >= 0) & (percent < 100),
+            rx.hstack(
+                rx.text(t("file.uploading"), size="1"),
+                rx.progress(value=percent, max=100, width="160px"),
+                rx.text(percent.to_string() + "%", size="1"),
+                align="center",
+                data_testid="upload-progress",
+            ),
+        ),
+        rx.cond(
+            staged,
+            rx.hstack(
+                rx.icon(rx.cond(staged.is_image, "image", "file-text"), size=16),
+                rx.text(staged.name, size="2"),
+                rx.text(staged.size, size="1", color_scheme="gray"),
+                rx.icon_button(
+                    rx.icon("x", size=14),
+                    size="1",
+                    variant="ghost",
+                    type="button",
+                    aria_label=t("file.remove"),
+                    on_click=state.remove_file,  # type: ignore[attr-defined]
+                ),
+                align="center",
+                data_testid="staged-file",
+            ),
+        ),
+    )
 
 
 def composer(
     *,
-    draft: rx.Var[str],
-    on_change: rx.EventHandler,
-    on_submit: rx.EventHandler,
+    state: type[rx.State],
+    upload_id: str,
     placeholder: str,
     send_label: str,
     multiline: bool,
+    tools: tuple[rx.Component, ...] = (),
+    below: tuple[rx.Component, ...] = (),
 ) -> rx.Component:
     field = rx.text_area if multiline else rx.input
+    editing = state.editing_id  # type: ignore[attr-defined]
     return rx.form(
-        rx.hstack(
-            field(
-                name="text",
-                value=draft,
-                on_change=on_change,
-                placeholder=placeholder,
-                width="100%",
-                max_length=MAX_TEXT,
-                **({"rows": "2"} if multiline else {}),
+        rx.vstack(
+            rx.cond(
+                editing > 0,
+                rx.hstack(
+                    rx.text(t("message.editing"), size="1", weight="bold"),
+                    rx.button(
+                        t("message.cancel"),
+                        size="1",
+                        variant="ghost",
+                        type="button",
+                        on_click=state.cancel_edit,  # type: ignore[attr-defined]
+                    ),
+                    align="center",
+                ),
             ),
-            rx.button(send_label, type="submit"),
+            _staged(state),
+            *below,
+            rx.hstack(
+                rx.cond(editing > 0, rx.fragment(), _attach_button(state, upload_id)),
+                *tools,
+                field(
+                    name="text",
+                    value=state.draft,  # type: ignore[attr-defined]
+                    on_change=state.set_draft,  # type: ignore[attr-defined]
+                    placeholder=placeholder,
+                    width="100%",
+                    max_length=MAX_TEXT,
+                    **({"rows": "2"} if multiline else {}),
+                ),
+                rx.button(rx.cond(editing > 0, t("message.save"), send_label), type="submit"),
+                width="100%",
+                align="end",
+            ),
             width="100%",
-            align="end",
+            spacing="1",
         ),
-        on_submit=on_submit,
+        on_submit=state.send,  # type: ignore[attr-defined]
         width="100%",
     )

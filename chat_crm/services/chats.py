@@ -16,6 +16,7 @@ from chat_crm.models import (
     Client,
     ClientUnit,
     Department,
+    DialogState,
     Employee,
     Message,
     Project,
@@ -48,19 +49,25 @@ def ensure_chat(session: Session, client: Client) -> Chat:
     return chat
 
 
-def unread_client_messages():  # type: ignore[no-untyped-def]
-    """Correlated count of a chat's client messages no employee has read (M11, L6).
+def unread_condition(*, written_by_client: bool) -> sa.ColumnElement[bool]:
+    """M11, the one definition of "unread": a message the other side has not read yet.
 
-    The one definition of "unread" for the list, the «Новые» tab and the card.
+    ``written_by_client``: the client's messages not read by any employee (L6, L7);
+    otherwise the staff's and the bot's messages not read by the client (N4).
     """
+    author = col(Message.author_kind) == AuthorKind.client
+    return sa.and_(
+        author if written_by_client else sa.not_(author),
+        col(Message.read_at).is_(None),
+        col(Message.deleted_at).is_(None),
+    )
+
+
+def unread_client_messages():  # type: ignore[no-untyped-def]
+    """Correlated count of a chat's client messages no employee has read, for the list."""
     return (
         select(func.count(col(Message.id)))
-        .where(
-            Message.chat_id == Chat.id,
-            Message.author_kind == AuthorKind.client,
-            col(Message.read_at).is_(None),
-            col(Message.deleted_at).is_(None),
-        )
+        .where(Message.chat_id == Chat.id, unread_condition(written_by_client=True))
         .correlate(Chat)
         .scalar_subquery()
     )
@@ -168,6 +175,7 @@ class ChatCard:
     department: str
     responsible: str
     comment: str
+    dialog_open: bool
 
 
 def _unit_caption(session: Session, unit_id: int | None) -> tuple[str, int | None]:
@@ -214,6 +222,7 @@ def chat_card(*, employee_id: int, chat_id: int) -> ChatCard:
             department=department.name if department else t("dash"),
             responsible=responsible.full_name if responsible else t("dash"),
             comment=chat.comment,
+            dialog_open=chat.dialog_state != DialogState.closed,
         )
 
 
@@ -228,10 +237,18 @@ class HistoryEntry:
     note: str
 
 
+def _actor_name(actor_kind: AuthorKind, client_name: str) -> str:
+    """Who made a change that no employee made: the client, «Чат-бот» or «Система»."""
+    if actor_kind == AuthorKind.client:
+        return client_name
+    return t(f"author.{'bot' if actor_kind == AuthorKind.bot else 'system'}")
+
+
 def chat_history(*, employee_id: int, chat_id: int) -> list[HistoryEntry]:
     """«История изменений» in order, each with who made it (C4)."""
     with read_session() as session:
-        access_chat_as_employee(session, employee_id, chat_id)
+        chat = access_chat_as_employee(session, employee_id, chat_id)
+        client_name = client_display_name(session.get(Client, chat.client_id))
         rows = session.exec(
             select(ChatChange, Employee.full_name)
             .outerjoin(Employee, col(Employee.id) == ChatChange.employee_id)
@@ -242,7 +259,7 @@ def chat_history(*, employee_id: int, chat_id: int) -> list[HistoryEntry]:
         HistoryEntry(
             id=change.id or 0,
             when=format_datetime(change.created_at),
-            who=who or t(f"author.{'bot' if change.actor_kind == AuthorKind.bot else 'system'}"),
+            who=who or _actor_name(change.actor_kind, client_name),
             what=t(f"field.{change.field}"),
             old=change.old_value or t("dash"),
             new=change.new_value or t("dash"),

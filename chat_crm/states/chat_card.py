@@ -2,96 +2,177 @@
 
 from __future__ import annotations
 
-import uuid
-from typing import Any
+from typing import Any, BinaryIO
 
 import reflex as rx
 
 from chat_crm import live
-from chat_crm.services import chats, messages
+from chat_crm.services import attachments, chats, deeplinks, messages
 from chat_crm.services.errors import ServiceError
+from chat_crm.states.conversation import ConversationMixin, new_draft_id
 from chat_crm.states.session import SessionState
+from chat_crm.texts import t
 
 
-def _new_draft_id() -> str:
-    return uuid.uuid4().hex
-
-
-class ChatCardState(SessionState):
+class ChatCardState(ConversationMixin, SessionState):
     chat_id: int = 0
     card: chats.ChatCard | None = None
     history: list[chats.HistoryEntry] = []
-    messages: list[messages.MessageView] = []
-    draft: str = ""
-    draft_id: str = ""
-    error: str = ""
+    # the deep link being attached (M5)
+    link_choices: deeplinks.DeepLinkChoices | None = None
+    link_open: bool = False
+    link_kind: str = ""
+    link_project: str = ""
+    link_label: str = ""  # shown in the composer once attached
+    link_error: str = ""
+    voice_supported: bool = True
 
     @rx.var
     def route_chat_id(self) -> int:
         raw = self.router.url.path.rstrip("/").rsplit("/", 1)[-1]
         return int(raw) if raw.isdigit() else 0
 
+    @rx.var
+    def link_needs_project(self) -> bool:
+        return self.link_kind in {k.value for k in deeplinks.NEEDS_PROJECT}
+
     def _reload(self) -> None:
         employee_id = self._employee_id()
         self.card = chats.chat_card(employee_id=employee_id, chat_id=self.chat_id)
         self.history = chats.chat_history(employee_id=employee_id, chat_id=self.chat_id)
 
-    def _catch_up(self) -> None:
-        last = self.messages[-1].id if self.messages else 0
-        fresh = messages.messages_for_employee(
-            employee_id=self._employee_id(), chat_id=self.chat_id, after_id=last
+    # ---- the conversation hooks ---------------------------------------------------------
+    def _load_messages(self, after_id: int = 0) -> list[messages.MessageView]:
+        return messages.messages_for_employee(
+            employee_id=self._employee_id(), chat_id=self.chat_id, after_id=after_id
         )
-        if fresh:
-            # Keep only the newest screenful: every update carries the whole list.
-            self.messages = (self.messages + fresh)[-messages.HISTORY_LIMIT :]
+
+    def _stage_file(self, filename: str, stream: BinaryIO) -> attachments.StagedFile:
+        return attachments.stage_employee_file(
+            employee_id=self._employee_id(), chat_id=self.chat_id, filename=filename, stream=stream
+        )
+
+    def _edit(self, message_id: int, text: str) -> None:
+        messages.edit_employee_message(employee_id=self._employee_id(), message_id=message_id, text=text)
+
+    def _delete(self, message_id: int) -> None:
+        messages.delete_employee_message(employee_id=self._employee_id(), message_id=message_id)
 
     @rx.event
     def on_load(self):  # type: ignore[no-untyped-def]
         if not self._identify():
             return rx.redirect("/login")
         self.chat_id = self.route_chat_id
-        self.card, self.messages, self.history = None, [], []
-        self.draft_id = self.draft_id or _new_draft_id()
+        self.card, self.messages, self.history, self.editing_id = None, [], [], 0
+        self.draft_id = self.draft_id or new_draft_id()
         try:
             employee_id = self._employee_id()
             messages.mark_read_by_employee(employee_id=employee_id, chat_id=self.chat_id)
             self._reload()
-            self.messages = messages.messages_for_employee(employee_id=employee_id, chat_id=self.chat_id)
+            self.messages = self._load_messages()
+            if self.can_send:
+                self.link_choices = deeplinks.deep_link_choices(employee_id=employee_id)
         except ServiceError as err:
             self.error = err.message
             return None
         self.error = ""
         live.watch(self.chat_id, self.router.session.client_token, ChatCardState)
-        return None
+        # M4: offer dictation only where the browser has speech recognition.
+        return rx.call_script(
+            "!!(window.SpeechRecognition || window.webkitSpeechRecognition)",
+            callback=ChatCardState.set_voice_supported,
+        )
 
     def _apply_live_event(self, event: dict[str, Any]) -> None:
         if event.get("chat_id") != self.chat_id or self.card is None:
             return
         try:
-            if event.get("topic") == "chat.message":
-                self._catch_up()
+            if self._apply_message_event(event):
+                # The employee is looking at the chat: what arrives is read (M11).
                 messages.mark_read_by_employee(employee_id=self._employee_id(), chat_id=self.chat_id)
-            self._reload()
+            elif event.get("topic") == "chat.changed":
+                self._reload()
         except ServiceError:
             self.card = None
 
     @rx.event
-    def set_draft(self, value: str) -> None:
-        self.draft = value
+    def set_voice_supported(self, supported: bool) -> None:
+        self.voice_supported = bool(supported)
 
+    @rx.event
+    def dictated(self, text: str) -> None:
+        """The browser's speech recognition heard ``text`` (M4); empty means it failed."""
+        if not text:
+            self.error = t("voice.failed")
+            return
+        self.draft = f"{self.draft} {text}".strip()
+        self.error = ""
+
+    # ---- deep links (M5) -------------------------------------------------------------------
+    @rx.event
+    def set_link_open(self, value: bool) -> None:
+        self.link_open, self.link_error = value, ""
+
+    @rx.event
+    def set_link_kind(self, value: str) -> None:
+        self.link_kind = value
+
+    @rx.event
+    def set_link_project(self, value: str) -> None:
+        self.link_project = value
+
+    @rx.event
+    def attach_link(self) -> None:
+        choices = self.link_choices
+        kind = next((o for o in (choices.kinds if choices else []) if o.value == self.link_kind), None)
+        if kind is None:
+            self.link_error = t("error.link_unavailable")
+            return
+        if self.link_needs_project:
+            project = next((o for o in choices.projects if o.value == self.link_project), None)  # type: ignore[union-attr]
+            if project is None:
+                self.link_error = t("error.link_project")
+                return
+            self.link_label = f"{kind.label}: {project.label}"
+        else:
+            self.link_label = kind.label
+        self.link_open, self.link_error = False, ""
+
+    @rx.event
+    def remove_link(self) -> None:
+        self.link_label, self.link_kind, self.link_project = "", "", ""
+
+    # ---- sending ----------------------------------------------------------------------------
     @rx.event
     def send(self, form: dict[str, str]) -> None:
         text = form.get("text", self.draft)
+        if self.editing_id:
+            self._save_edit(text)
+            return
         try:
             messages.send_employee_message(
                 employee_id=self._employee_id(),
                 chat_id=self.chat_id,
                 text=text,
                 client_msg_id=self.draft_id,
+                attachment_id=self.staged.id if self.staged else None,
+                link_kind=self.link_kind if self.link_label else "",
+                link_project_id=int(self.link_project) if self.link_project.isdigit() else None,
             )
         except ServiceError as err:
-            self.error = err.message  # the typed text stays in the field
+            self.error = err.message  # the typed text, file and link stay
             return
-        self.error, self.draft, self.draft_id = "", "", _new_draft_id()
+        self.remove_link()
+        self._after_send()
+        self._reload()
+
+    @rx.event
+    def close_dialog(self, reason: str) -> None:
+        try:
+            messages.close_dialog(employee_id=self._employee_id(), chat_id=self.chat_id, reason=reason)
+        except ServiceError as err:
+            self.error = err.message
+            return
+        self.error = ""
         self._catch_up()
         self._reload()

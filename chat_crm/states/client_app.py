@@ -2,32 +2,54 @@
 
 from __future__ import annotations
 
-import uuid
-from typing import Any
+import json
+from dataclasses import asdict, dataclass
+from typing import Any, BinaryIO
 
 import reflex as rx
 
 from chat_crm import live
 from chat_crm.models import Channel
-from chat_crm.services import auth, client_app, messages
+from chat_crm.routes import CLIENT_COOKIE
+from chat_crm.services import attachments, auth, client_app, deeplinks, messages
 from chat_crm.services.errors import ServiceError
+from chat_crm.states.conversation import ConversationMixin, new_draft_id
+from chat_crm.texts import t
 
 
-class ClientAppState(rx.State):
-    app_token: str = rx.LocalStorage("", name="chat_crm_app")
+@dataclass(frozen=True)
+class UnsentMessage:
+    """A send that failed for lack of network (M8): kept with its id for «Повторить»."""
+
+    id: str
+    text: str
+    file_id: int
+    file_name: str
+
+
+class ClientAppState(ConversationMixin, rx.State):
+    # A cookie, not local storage: the file route must know who asks for an attachment.
+    app_token: str = rx.Cookie("", name=CLIENT_COOKIE, same_site="strict", max_age=30 * 86400)
     # the picker
     demo_clients: list[client_app.DemoClient] = []
     picked: str = "anonymous"
     channel: str = Channel.ios.value
+    offline: bool = False  # «Нет сети»: the app's sends fail (M8)
+    # Survives a reload of the page, as an app keeps its outbox.
+    unsent_json: str = rx.LocalStorage("[]", name="chat_crm_unsent")
     # the app
     opened: bool = False
-    screen: str = "storefront"  # storefront | contact | chat
+    screen: str = "storefront"  # storefront | contact | chat | link
     intro: client_app.ChatIntro | None = None
     projects: list[str] = []
-    messages: list[messages.MessageView] = []
-    draft: str = ""
-    draft_id: str = ""
-    error: str = ""
+    unread: int = 0
+    link: deeplinks.LinkScreen | None = None
+    calc_price: str = "8000000"
+    calc_down: str = "1600000"
+    calc_years: str = "20"
+    calc_rate: str = "6"
+    calc_result: str = ""
+    calc_error: str = ""
 
     def _client_id(self) -> int:
         client_id = auth.resolve_client(self.app_token)
@@ -35,6 +57,32 @@ class ClientAppState(rx.State):
             raise ServiceError("Откройте приложение заново")
         return client_id
 
+    @rx.var
+    def unsent(self) -> list[UnsentMessage]:
+        try:
+            return [UnsentMessage(**item) for item in json.loads(self.unsent_json or "[]")]
+        except (ValueError, TypeError):
+            return []
+
+    def _set_unsent(self, items: list[UnsentMessage]) -> None:
+        self.unsent_json = json.dumps([asdict(i) for i in items], ensure_ascii=False)
+
+    # ---- the conversation hooks -------------------------------------------------------------
+    def _load_messages(self, after_id: int = 0) -> list[messages.MessageView]:
+        return messages.messages_for_client(client_id=self._client_id(), after_id=after_id)
+
+    def _stage_file(self, filename: str, stream: BinaryIO) -> attachments.StagedFile:
+        if self.offline:
+            raise ServiceError(t("error.offline"))
+        return attachments.stage_client_file(client_id=self._client_id(), filename=filename, stream=stream)
+
+    def _edit(self, message_id: int, text: str) -> None:
+        messages.edit_client_message(client_id=self._client_id(), message_id=message_id, text=text)
+
+    def _delete(self, message_id: int) -> None:
+        messages.delete_client_message(client_id=self._client_id(), message_id=message_id)
+
+    # ---- the frame ----------------------------------------------------------------------------
     @rx.event
     def on_load(self) -> None:
         self.demo_clients = client_app.demo_clients()
@@ -44,7 +92,9 @@ class ClientAppState(rx.State):
             self._refresh_intro()
 
     def _refresh_intro(self) -> None:
-        self.intro = client_app.chat_intro(client_id=self._client_id())
+        client_id = self._client_id()
+        self.intro = client_app.chat_intro(client_id=client_id)
+        self.unread = messages.unread_for_client(client_id=client_id)
 
     @rx.event
     def set_picked(self, value: str) -> None:
@@ -53,6 +103,10 @@ class ClientAppState(rx.State):
     @rx.event
     def set_channel(self, value: str) -> None:
         self.channel = value if value in {c.value for c in Channel} else Channel.ios.value
+
+    @rx.event
+    def set_offline(self, value: bool) -> None:
+        self.offline = bool(value)
 
     @rx.event
     def open_app(self) -> None:
@@ -64,11 +118,15 @@ class ClientAppState(rx.State):
             return
         live.unwatch(self.router.session.client_token, ClientAppState)
         self.opened, self.screen, self.messages, self.error = True, "storefront", [], ""
+        self.draft, self.staged, self.editing_id = "", None, 0
+        self._set_unsent([])  # another person's outbox is not this one's
         self._refresh_intro()
 
     @rx.event
     def show(self, screen: str) -> None:
         self.screen = screen if screen in {"storefront", "contact"} else "storefront"
+        if self.opened:
+            self._refresh_intro()
 
     @rx.event
     def open_chat(self) -> None:
@@ -79,9 +137,10 @@ class ClientAppState(rx.State):
                 self.screen = "storefront"
                 return
             self.screen = "chat"
-            self.draft_id = self.draft_id or uuid.uuid4().hex
+            self.draft_id = self.draft_id or new_draft_id()
             messages.mark_read_by_client(client_id=client_id)
-            self.messages = messages.messages_for_client(client_id=client_id)
+            self.unread = 0
+            self.messages = self._load_messages()
             self._watch(client_id)
         except ServiceError as err:
             self.error = err.message
@@ -91,37 +150,99 @@ class ClientAppState(rx.State):
         if chat_id is not None:
             live.watch(chat_id, self.router.session.client_token, ClientAppState)
 
-    def _catch_up(self) -> None:
-        last = self.messages[-1].id if self.messages else 0
-        fresh = messages.messages_for_client(client_id=self._client_id(), after_id=last)
-        if fresh:
-            self.messages = (self.messages + fresh)[-messages.HISTORY_LIMIT :]
-
     def _apply_live_event(self, event: dict[str, Any]) -> None:
-        if self.screen != "chat":
-            return
         try:
-            if event.get("topic") == "chat.message":
-                self._catch_up()
+            if self.screen != "chat":
+                if event.get("topic") == "chat.message":
+                    self.unread = messages.unread_for_client(client_id=self._client_id())
+                return
+            if self._apply_message_event(event):
                 messages.mark_read_by_client(client_id=self._client_id())
         except ServiceError:
             self.opened = False
 
-    @rx.event
-    def set_draft(self, value: str) -> None:
-        self.draft = value
+    # ---- sending, and the outbox of M8 ---------------------------------------------------------
+    def _deliver(self, client_msg_id: str, text: str, file_id: int) -> None:
+        if self.offline:
+            raise ConnectionError  # the simulated network drops the request
+        client_id = self._client_id()
+        messages.send_client_message(
+            client_id=client_id, text=text, client_msg_id=client_msg_id, attachment_id=file_id or None
+        )
+        self._watch(client_id)
 
     @rx.event
     def send(self, form: dict[str, str]) -> None:
+        text = form.get("text", self.draft)
+        if self.editing_id:
+            self._save_edit(text)
+            return
+        file_id = self.staged.id if self.staged else 0
         try:
-            client_id = self._client_id()
-            messages.send_client_message(
-                client_id=client_id, text=form.get("text", self.draft), client_msg_id=self.draft_id
-            )
+            messages.check_text(text, may_be_empty=bool(file_id))
+            self._deliver(self.draft_id, text, file_id)
         except ServiceError as err:
             self.error = err.message
             return
-        self.error, self.draft, self.draft_id = "", "", uuid.uuid4().hex
-        self._watch(client_id)
+        except ConnectionError:
+            pending = UnsentMessage(
+                self.draft_id, text.strip(), file_id, self.staged.name if self.staged else ""
+            )
+            self._set_unsent([*self.unsent, pending])
+            self.error, self.draft, self.draft_id, self.staged = "", "", new_draft_id(), None
+            return
+        self._after_send()
+        self._refresh_intro()
+
+    @rx.event
+    def retry(self, client_msg_id: str) -> None:
+        """Resend with the same id: a request that did reach the server is not stored twice."""
+        pending = next((u for u in self.unsent if u.id == client_msg_id), None)
+        if pending is None:
+            return
+        try:
+            self._deliver(pending.id, pending.text, pending.file_id)
+        except ServiceError as err:
+            self.error = err.message
+            return
+        except ConnectionError:
+            self.error = t("error.offline")
+            return
+        self._set_unsent([u for u in self.unsent if u.id != client_msg_id])
+        self.error = ""
         self._catch_up()
         self._refresh_intro()
+
+    @rx.event
+    def drop_unsent(self, client_msg_id: str) -> None:
+        self._set_unsent([u for u in self.unsent if u.id != client_msg_id])
+
+    # ---- deep-link screens (M5, X1) ----------------------------------------------------------------
+    @rx.event
+    def open_link(self, message_id: int) -> None:
+        try:
+            self.link = deeplinks.link_screen(client_id=self._client_id(), message_id=message_id)
+        except ServiceError as err:
+            self.error = err.message
+            return
+        self.screen, self.calc_result, self.calc_error = "link", "", ""
+
+    @rx.event
+    def back_to_chat(self) -> None:
+        self.screen, self.link = "chat", None
+
+    @rx.event
+    def calculate(self, form: dict[str, str]) -> None:
+        self.calc_price, self.calc_down = form.get("price", ""), form.get("down", "")
+        self.calc_years, self.calc_rate = form.get("years", ""), form.get("rate", "")
+        try:
+            payment = deeplinks.monthly_payment(
+                price=int(self.calc_price.replace(" ", "")),
+                down_payment=int(self.calc_down.replace(" ", "")),
+                years=int(self.calc_years),
+                rate_percent=float(self.calc_rate.replace(",", ".")),
+            )
+        except (ValueError, ServiceError):
+            self.calc_error, self.calc_result = t("error.calculator"), ""
+            return
+        self.calc_error, self.calc_result = "", deeplinks.rub(payment)

@@ -5,23 +5,8 @@ from sqlmodel import Session, func, select
 
 from chat_crm.models import Chat, ChatChange, Message
 from chat_crm.services import chats, messages
-from chat_crm.services.access import Permission
 from chat_crm.services.errors import Forbidden, NotFound, ServiceError
 from tests import factories
-
-
-@pytest.fixture
-def world(session: Session):
-    dept = factories.department(session)
-    writer_role = factories.role(session, "Менеджер", [Permission.support_chat, Permission.chat_send])
-    reader_role = factories.role(session, "Оператор", [Permission.support_chat])
-    manager = factories.employee(
-        session, "m@demo.ru", role_row=writer_role, department_row=dept, name="Менеджер Мария"
-    )
-    operator = factories.employee(session, "o@demo.ru", role_row=reader_role, department_row=dept)
-    factories.chat_settings(session, dept, manager)
-    client = factories.client(session)
-    return {"manager": manager, "operator": operator, "client": client, "dept": dept}
 
 
 @pytest.mark.feature("M1", "M10", "B8")

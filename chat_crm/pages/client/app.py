@@ -6,7 +6,9 @@ import reflex as rx
 
 from chat_crm.components.composer import composer
 from chat_crm.components.message_list import message_list
+from chat_crm.services.deeplinks import UnitLine
 from chat_crm.states.client_app import ClientAppState as S
+from chat_crm.states.client_app import UnsentMessage
 from chat_crm.texts import t
 
 
@@ -31,6 +33,13 @@ def _picker() -> rx.Component:
             style={"padding": "4px"},
         ),
         rx.button(t("app.open"), on_click=S.open_app, size="1"),
+        rx.el.label(
+            rx.hstack(
+                rx.switch(checked=S.offline, on_change=S.set_offline, aria_label=t("app.offline")),
+                rx.text(t("app.offline"), size="2"),
+                align="center",
+            ),
+        ),
         align="center",
         spacing="3",
         wrap="wrap",
@@ -50,6 +59,10 @@ def _bottom_menu() -> rx.Component:
     )
 
 
+def _unread_badge() -> rx.Component:
+    return rx.cond(S.unread > 0, rx.badge(S.unread, color_scheme="red", data_testid="unread-badge"))
+
+
 def _storefront() -> rx.Component:
     return rx.vstack(
         rx.heading(t("app.storefront"), size="5"),
@@ -57,14 +70,14 @@ def _storefront() -> rx.Component:
         rx.foreach(S.projects, lambda name: rx.card(rx.text(name, size="2"), width="100%")),
         rx.cond(
             S.intro.chat_visible,
-            rx.button(t("app.contact_us"), on_click=S.show("contact"), width="100%"),
+            rx.button(t("app.contact_us"), _unread_badge(), on_click=S.show("contact"), width="100%"),
         ),
         rx.cond(
             S.screen == "contact",
             rx.card(
                 rx.vstack(
                     rx.text(t("app.contact_us"), weight="bold"),
-                    rx.button(t("app.write_to_chat"), on_click=S.open_chat, width="100%"),
+                    rx.button(t("app.write_to_chat"), _unread_badge(), on_click=S.open_chat, width="100%"),
                     rx.button("Закрыть", variant="soft", on_click=S.show("storefront"), width="100%"),
                 ),
                 width="100%",
@@ -75,6 +88,34 @@ def _storefront() -> rx.Component:
         width="100%",
         overflow_y="auto",
         flex="1",
+    )
+
+
+def _unsent_bubble(item: rx.Var[UnsentMessage]) -> rx.Component:
+    """A message the network lost (M8): kept, marked, and offered again."""
+    return rx.box(
+        rx.cond(item.file_name != "", rx.text("📎 ", item.file_name, size="1")),
+        rx.text(item.text, size="2", white_space="pre-wrap"),
+        rx.hstack(
+            rx.text("⚠ " + t("message.unsent"), size="1", color_scheme="red"),
+            rx.button(t("message.retry"), size="1", variant="soft", on_click=S.retry(item.id)),
+            rx.button(t("message.copy"), size="1", variant="soft", on_click=S.copy_text(item.text)),
+            rx.button(
+                t("message.delete"),
+                size="1",
+                variant="soft",
+                color_scheme="red",
+                on_click=S.drop_unsent(item.id),
+            ),
+            spacing="2",
+            wrap="wrap",
+        ),
+        align_self="flex-end",
+        max_width="85%",
+        padding="8px 12px",
+        border_radius="12px",
+        border="1px dashed var(--red-8)",
+        data_testid="unsent-message",
     )
 
 
@@ -94,7 +135,13 @@ def _chat() -> rx.Component:
                     data_testid="welcome-stub",
                 ),
             ),
-            message_list(S.messages, mine_kind="client", empty=""),
+            rx.vstack(
+                message_list(S, empty="", open_link=S.open_link),
+                rx.foreach(S.unsent, _unsent_bubble),
+                spacing="2",
+                width="100%",
+                align="stretch",
+            ),
             rx.cond(
                 S.intro.show_consent,
                 rx.text(t("app.consent"), size="1", color_scheme="gray", data_testid="consent"),
@@ -106,9 +153,8 @@ def _chat() -> rx.Component:
         ),
         rx.cond(S.error != "", rx.callout(S.error, color_scheme="red", role="alert")),
         composer(
-            draft=S.draft,
-            on_change=S.set_draft,
-            on_submit=S.send,
+            state=S,
+            upload_id="app-file",
             placeholder=t("app.placeholder"),
             send_label=t("app.send"),
             multiline=False,
@@ -119,12 +165,97 @@ def _chat() -> rx.Component:
     )
 
 
+def _unit_line(line: rx.Var[UnitLine]) -> rx.Component:
+    return rx.card(
+        rx.text(line.caption, size="2", weight="medium"),
+        rx.text(line.details, size="1", color_scheme="gray"),
+        rx.text(line.price, size="2"),
+        width="100%",
+        data_testid="unit-line",
+    )
+
+
+def _units(lines: rx.Var[list[UnitLine]], empty: str) -> rx.Component:
+    return rx.cond(
+        lines.length() > 0, rx.foreach(lines, _unit_line), rx.text(empty, size="2", color_scheme="gray")
+    )
+
+
+def _calculator() -> rx.Component:
+    def field(name: str, label: str, value: rx.Var[str]) -> rx.Component:
+        return rx.el.label(
+            rx.text(label, size="1"),
+            rx.input(name=name, default_value=value, input_mode="decimal", aria_label=label),
+            width="100%",
+        )
+
+    return rx.form(
+        rx.vstack(
+            field("price", t("calc.price"), S.calc_price),
+            field("down", t("calc.down"), S.calc_down),
+            field("years", t("calc.years"), S.calc_years),
+            field("rate", t("calc.rate"), S.calc_rate),
+            rx.button(t("calc.submit"), type="submit", width="100%"),
+            rx.cond(S.calc_error != "", rx.text(S.calc_error, color_scheme="red", size="2", role="alert")),
+            rx.cond(
+                S.calc_result != "",
+                rx.hstack(
+                    rx.text(t("calc.result"), size="2"),
+                    rx.text(S.calc_result, weight="bold", data_testid="calc-result"),
+                ),
+            ),
+            width="100%",
+        ),
+        on_submit=S.calculate,
+        width="100%",
+    )
+
+
+def _link_screen() -> rx.Component:
+    """The screen a deep link opens (X1): the project, its ready units, the calculator, installments."""
+    link = S.link
+    return rx.vstack(
+        rx.hstack(
+            rx.button("← " + t("app.back"), variant="ghost", on_click=S.back_to_chat),
+            rx.heading(link.title, size="4"),
+            align="center",
+        ),
+        rx.cond(
+            link.image != "", rx.image(src=link.image, alt=link.title, width="100%", border_radius="8px")
+        ),
+        rx.cond(link.subtitle != "", rx.text(link.subtitle, size="2", color_scheme="gray")),
+        rx.cond(link.description != "", rx.text(link.description, size="2")),
+        rx.match(
+            link.kind,
+            ("ready_units", _units(link.units, t("link.no_units"))),
+            ("mortgage_calculator", _calculator()),
+            (
+                "installments",
+                rx.vstack(
+                    rx.heading(t("link.active_installments"), size="3"),
+                    _units(link.units, t("link.no_installments")),
+                    rx.heading(t("link.finished_installments"), size="3"),
+                    _units(link.finished, t("link.no_installments")),
+                    width="100%",
+                ),
+            ),
+            rx.fragment(),
+        ),
+        spacing="3",
+        padding="16px",
+        width="100%",
+        overflow_y="auto",
+        flex="1",
+        data_testid="link-screen",
+    )
+
+
 def client_app_page() -> rx.Component:
     phone = rx.box(
         rx.cond(
             S.opened,
             rx.vstack(
-                rx.cond(S.screen == "chat", _chat(), _storefront()),
+                rx.match(S.screen, ("chat", _chat()), ("link", _link_screen()), _storefront()),
                 _bottom_menu(),
                 height="100%",
                 spacing="0",

@@ -1,0 +1,110 @@
+"""HTTP beside Reflex's websocket: attachment downloads and the upload size guard (M2).
+
+Both are ASGI pieces handed to ``rx.App(api_transformer=...)``.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from chat_crm.services import attachments, auth
+from chat_crm.services.errors import ServiceError
+from chat_crm.texts import t
+
+EMPLOYEE_COOKIE = "chat_crm_session"
+CLIENT_COOKIE = "chat_crm_app"
+# Multipart framing around the file: boundaries, part headers, the file name.
+MULTIPART_SLACK = 64 * 1024
+
+
+def file_url(attachment_id: int) -> str:
+    return f"/files/{attachment_id}"
+
+
+def _find_file(request: Request, attachment_id: int) -> attachments.StoredFile | None:
+    """The file, if the request's own cookie belongs to someone who may see it."""
+    identity = auth.resolve_employee(request.cookies.get(EMPLOYEE_COOKIE, ""))
+    if identity is not None:
+        try:
+            return attachments.file_for_employee(
+                employee_id=identity.employee_id, attachment_id=attachment_id
+            )
+        except ServiceError:
+            pass
+    client_id = auth.resolve_client(request.cookies.get(CLIENT_COOKIE, ""))
+    if client_id is not None:
+        try:
+            return attachments.file_for_client(client_id=client_id, attachment_id=attachment_id)
+        except ServiceError:
+            pass
+    return None
+
+
+async def download(request: Request) -> Response:
+    raw = request.path_params["attachment_id"]
+    found = _find_file(request, int(raw)) if raw.isdigit() else None
+    if found is None:
+        # The same answer for "no such file" and "not yours": nothing to probe.
+        return Response(t("error.not_found"), status_code=404, media_type="text/plain; charset=utf-8")
+    disposition = "inline" if found.is_image else "attachment"
+    return FileResponse(
+        found.path,
+        media_type=found.content_type,
+        headers={
+            "Content-Disposition": f"{disposition}; filename*=UTF-8''{quote(found.filename)}",
+            "X-Content-Type-Options": "nosniff",
+            "Cache-Control": "private, max-age=3600",
+            # Even a file a browser would render cannot run script in our origin.
+            "Content-Security-Policy": "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'",
+        },
+    )
+
+
+files_app = Starlette(routes=[Route("/files/{attachment_id}", download, methods=["GET"])])
+
+
+class UploadSizeLimit:
+    """Refuse an upload whose body is bigger than the limit before anything parses it.
+
+    Starlette would otherwise spool the whole multipart body to disk first.
+    The service counts the file's own bytes again while storing it.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not scope["path"].rstrip("/").endswith("/_upload"):
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope["headers"])
+        raw = headers.get(b"content-length", b"")
+        limit = attachments.max_upload_bytes() + MULTIPART_SLACK
+        if not raw.isdigit() or int(raw) > limit:
+            status = 411 if not raw.isdigit() else 413
+            message = t("error.file_too_big", limit=attachments.max_upload_bytes() // (1024 * 1024))
+            await JSONResponse({"detail": message}, status_code=status)(scope, receive, send)
+            return
+        await self.app(scope, self._counting(receive, int(raw)), send)
+
+    @staticmethod
+    def _counting(receive: Receive, declared: int) -> Receive:
+        """A body longer than its Content-Length is cut off, whatever the server does."""
+        seen = 0
+
+        async def counted() -> dict:  # type: ignore[type-arg]
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > declared:
+                    return {"type": "http.disconnect"}
+            return message
+
+        return counted
