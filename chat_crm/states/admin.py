@@ -108,7 +108,8 @@ class SupportSettingsState(SessionState):
     @rx.event
     def set_department(self, value: str) -> None:
         """A new department brings its own employees; a chosen one from elsewhere is dropped."""
-        self.department, self.saved, self.department_error = value, "", ""
+        self.department, self.saved = value, ""
+        self.department_error = self.employee_error = ""  # both answered by the new choice
         try:
             self.employees = settings.employees_of_department(
                 employee_id=self._employee_id(), department_id=_to_id(value)

@@ -29,6 +29,9 @@ def roles_page() -> rx.Component:
     )
 
 
+_LABEL_STYLE = {"fontSize": "14px"}
+
+
 def _field_error(message: rx.Var[str], field_id: str) -> rx.Component:
     # role="alert" so a screen reader announces it; the id ties it to its input via aria-describedby.
     return rx.cond(
@@ -64,7 +67,7 @@ def _text_field(
     field = rx.text_area if multiline else rx.input
     return rx.vstack(
         rx.hstack(
-            rx.el.label(label, html_for=f"settings-{name}"),
+            rx.el.label(label, html_for=f"settings-{name}", style=_LABEL_STYLE),
             rx.spacer(),
             rx.text(counter, size="1", color_scheme="gray", data_testid=f"{name}-counter"),
             width="100%",
@@ -96,7 +99,7 @@ def _select(
     name: str,
 ) -> rx.Component:
     return rx.vstack(
-        rx.el.label(label, html_for=f"settings-{name}", style={"fontSize": "14px"}),
+        rx.el.label(label, html_for=f"settings-{name}", style=_LABEL_STYLE),
         rx.el.select(
             rx.el.option(empty_label, value=""),
             rx.foreach(options, lambda o: rx.el.option(o.label, value=o.value)),
