@@ -190,6 +190,27 @@ RU: dict[str, str] = {
     "error.dialog_closed": "Диалог уже завершен",
     "error.offline": "Нет сети: сообщение не отправлено",
     "error.not_empty_db": "В базе уже есть данные: демо-данные загружаются только в пустую базу",
+    # «Поддержка» → «Настройки», tab «Чат» (S1–S4)
+    "settings.tab_chat": "Чат",
+    "settings.tab_bot": "Чат-бот",
+    "settings.bot_placeholder": "Настройки чат-бота появятся здесь.",
+    "settings.show_in_storefront": "Отображать на витрине",
+    "settings.consent_notice": "Условия обработки персональных данных",
+    "settings.display_group": "Настройки отображения в мобильном приложении",
+    "settings.welcome_group": "Приветственный текст",
+    "settings.welcome_title": "Заголовок",
+    "settings.welcome_text": "Текст",
+    "settings.responsible_group": "Ответственные",
+    "settings.department": "Подразделение",
+    "settings.employee": "Сотрудник",
+    "settings.department_none": "Выберите подразделение",
+    "settings.employee_any": "Не выбран — случайный сотрудник подразделения",
+    "settings.save": "Сохранить",
+    "settings.saved": "Настройки сохранены",
+    "settings.too_long": "{label}: не больше {limit} символов (сейчас {n})",
+    "settings.department_required": "Выберите подразделение",
+    "settings.department_unknown": "Такого подразделения нет",
+    "settings.employee_not_in_department": "Этот сотрудник не работает в выбранном подразделении",
 }
 
 
