@@ -43,7 +43,19 @@ def viewers_of(chat_id: int) -> list[tuple[str, type[rx.State]]]:
     return list(_viewers.get(chat_id, {}).items())
 
 
+def _connected(app: rx.App, token: str) -> bool:
+    """Whether the tab behind ``token`` still has its websocket on this worker.
+
+    A closed tab must not keep reading messages (M11 counts them read).
+    """
+    namespace = app.event_namespace
+    return namespace is None or token in namespace.token_to_sid
+
+
 async def _deliver(app: rx.App, token: str, state_cls: type[rx.State], event: dict[str, Any]) -> None:
+    if not _connected(app, token):
+        unwatch(token, state_cls)
+        return
     try:
         async with app.modify_state(rx.BaseStateToken(ident=token, cls=state_cls)) as root:
             screen = await root.get_state(state_cls)

@@ -88,8 +88,9 @@ class UploadSizeLimit:
         limit = attachments.max_upload_bytes() + MULTIPART_SLACK
         if not raw.isdigit() or int(raw) > limit:
             status = 411 if not raw.isdigit() else 413
-            message = t("error.file_too_big", limit=attachments.max_upload_bytes() // (1024 * 1024))
-            await JSONResponse({"detail": message}, status_code=status)(scope, receive, send)
+            await JSONResponse({"detail": attachments.too_big_message()}, status_code=status)(
+                scope, receive, send
+            )
             return
         await self.app(scope, self._counting(receive, int(raw)), send)
 

@@ -7,11 +7,27 @@ It carries the one file of a message (M2) with upload progress, and the
 
 from __future__ import annotations
 
+from typing import Any
+
 import reflex as rx
+from reflex.vars import ArrayVar, ObjectVar
 
 from chat_crm.config import get_settings
 from chat_crm.services.messages import MAX_TEXT
 from chat_crm.texts import t
+
+
+def _error_codes(rejected: rx.Var) -> rx.Var[str]:
+    """Only the error codes of the refused files: the File objects do not travel."""
+    records = rejected.to(ArrayVar, list[dict[str, Any]])
+    return records.map(
+        lambda record: (
+            record.to(ObjectVar, dict[str, Any])["errors"]
+            .to(ArrayVar, list[dict[str, Any]])
+            .map(lambda error: error.to(ObjectVar, dict[str, Any])["code"].to(str))
+            .join(",")
+        )
+    ).join(",")
 
 
 def _attach_button(state: type[rx.State], upload_id: str) -> rx.Component:
@@ -32,7 +48,7 @@ def _attach_button(state: type[rx.State], upload_id: str) -> rx.Component:
         on_drop=state.upload(  # type: ignore[attr-defined]
             rx.upload_files(upload_id=upload_id, on_upload_progress=state.upload_progress)  # type: ignore[attr-defined]
         ),
-        on_drop_rejected=state.upload_rejected,  # type: ignore[attr-defined]
+        on_drop_rejected=lambda rejected: state.upload_rejected(_error_codes(rejected)),  # type: ignore[attr-defined]
         border="none",
         padding="0",
     )

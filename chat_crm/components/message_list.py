@@ -20,7 +20,7 @@ def file_href(message: rx.Var[MessageView]) -> rx.Var[str]:
 def _file(message: rx.Var[MessageView]) -> rx.Component:
     return rx.cond(
         message.file_is_image,
-        rx.link(
+        rx.el.a(
             rx.image(
                 src=file_href(message),
                 alt=message.file_name,
@@ -31,10 +31,13 @@ def _file(message: rx.Var[MessageView]) -> rx.Component:
                 data_testid="message-image",
             ),
             href=file_href(message),
-            is_external=True,
+            target="_blank",
+            rel="noopener",
             title=t("file.open"),
         ),
-        rx.link(
+        # Reflex renders anchors as router links, which would navigate inside the app;
+        # a target other than _self makes the router leave the click to the browser.
+        rx.el.a(
             rx.hstack(
                 rx.icon("file-text", size=18),
                 rx.vstack(
@@ -47,6 +50,7 @@ def _file(message: rx.Var[MessageView]) -> rx.Component:
             ),
             href=file_href(message),
             download=message.file_name,
+            target="_blank",
             data_testid="message-file",
         ),
     )

@@ -60,9 +60,14 @@ def size_label(size: int) -> str:
     return f"{size} Б"
 
 
+def too_big_message() -> str:
+    megabytes = f"{max_upload_bytes() / 2**20:.3g}".replace(".", ",")
+    return t("error.file_too_big", limit=megabytes)
+
+
 def check_size(size: int) -> None:
     if size > max_upload_bytes():
-        raise ServiceError(t("error.file_too_big", limit=max_upload_bytes() // (1024 * 1024)), field="file")
+        raise ServiceError(too_big_message(), field="file")
     if size == 0:
         raise ServiceError(t("error.file_empty"), field="file")
 

@@ -84,6 +84,10 @@ class ChatCardState(ConversationMixin, SessionState):
         )
 
     def _apply_live_event(self, event: dict[str, Any]) -> None:
+        if self.route_chat_id != self.chat_id:
+            # The tab went on to another page: it no longer shows (or reads) this chat.
+            live.unwatch(self.router.session.client_token, ChatCardState)
+            return
         if event.get("chat_id") != self.chat_id or self.card is None:
             return
         try:

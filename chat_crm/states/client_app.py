@@ -88,6 +88,9 @@ class ClientAppState(ConversationMixin, rx.State):
         self.demo_clients = client_app.demo_clients()
         self.projects = client_app.project_names()
         self.opened = auth.resolve_client(self.app_token) is not None
+        # A reload is an app relaunch: it starts on the storefront.
+        self.screen, self.link = "storefront", None
+        live.unwatch(self.router.session.client_token, ClientAppState)
         if self.opened:
             self._refresh_intro()
 

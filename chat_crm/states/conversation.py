@@ -14,7 +14,7 @@ from typing import Any, BinaryIO
 import reflex as rx
 
 from chat_crm.services import messages
-from chat_crm.services.attachments import StagedFile, max_upload_bytes
+from chat_crm.services.attachments import StagedFile, too_big_message
 from chat_crm.services.errors import ServiceError
 from chat_crm.texts import t
 
@@ -86,7 +86,9 @@ class ConversationMixin(rx.State, mixin=True):
     @rx.event
     async def upload(self, files: list[rx.UploadFile]) -> None:
         self.upload_percent = -1
-        if len(files) != 1:
+        if not files:
+            return  # the browser refused the file; ``upload_rejected`` says why
+        if len(files) > 1:
             self.error = t("error.one_file")
             return
         file = files[0]
@@ -102,11 +104,10 @@ class ConversationMixin(rx.State, mixin=True):
         self.upload_percent = int(float(progress.get("progress", 0) or 0) * 100)
 
     @rx.event
-    def upload_rejected(self, rejected: list[dict[str, Any]]) -> None:
-        """The browser refused the file before sending it (size, or more than one)."""
-        codes = {e.get("code") for r in rejected for e in r.get("errors", [])}
+    def upload_rejected(self, codes: str) -> None:
+        """The browser refused the file before sending it; ``codes`` are react-dropzone's."""
         if "file-too-large" in codes:
-            self.error = t("error.file_too_big", limit=max_upload_bytes() // (1024 * 1024))
+            self.error = too_big_message()
         elif "too-many-files" in codes:
             self.error = t("error.one_file")
         else:

@@ -116,10 +116,25 @@ def login(page: Page, base_url: str, email: str, password: str = "demo") -> None
     page.get_by_role("button", name="Войти").click()
 
 
-def open_client_app(page: Page, base_url: str, who: str, channel: str = "iOS") -> None:
+def open_client_app(page: Page, base_url: str, who: str | int, channel: str = "iOS") -> str:
+    """Open /app as ``who`` (a name, or an index in the picker) and go to the chat; returns the name."""
     page.goto(f"{base_url}/app")
-    page.get_by_label("Кто открывает приложение").select_option(label=who)
+    picker = page.get_by_label("Кто открывает приложение")
+    if isinstance(who, int):
+        who = picker.locator("option").nth(who).inner_text()
+    picker.select_option(label=who)
     page.get_by_label("Канал").select_option(label=channel)
     page.get_by_role("button", name="Открыть приложение").click()
     page.get_by_role("button", name="Связаться с нами").click()
     page.get_by_role("button", name="Написать в чат").click()
+    return who
+
+
+def open_chat_of(page: Page, base_url: str, client_name: str) -> None:
+    """From the chat list, as a logged-in employee, open the chat of ``client_name``."""
+    page.goto(f"{base_url}/support/chats")
+    page.get_by_placeholder("Поиск по номеру чата и ФИО клиента").fill(client_name)
+    page.locator("[data-testid=chat-row]").filter(has_text=client_name).get_by_role(
+        "link", name=client_name
+    ).click()
+    page.wait_for_url("**/support/chats/*")

@@ -109,6 +109,7 @@ DICTATE_JS = """new Promise((resolve) => {
   const r = new SR(); r.lang = "ru-RU"; r.interimResults = false; r.maxAlternatives = 1;
   r.onresult = (e) => resolve(e.results[0][0].transcript);
   r.onerror = () => resolve(""); r.onnomatch = () => resolve("");
+  r.onend = () => resolve("");  // ended without a result: a no-op after onresult
   try { r.start(); } catch (err) { resolve(""); }
 })"""
 
