@@ -88,8 +88,12 @@ def _odf_mimetype(path: Path) -> str:
         return ""
 
 
+_CONTROL = bytes(b for b in range(32) if b not in (9, 10, 12, 13)) + b"\x7f"
+
+
 def _looks_like_text(head: bytes) -> bool:
-    if b"\x00" in head:
+    """Readable text: no control bytes (binaries are full of them), decodable as UTF-8 or cp1251."""
+    if any(b in _CONTROL for b in head):
         return False
     for encoding in ("utf-8", "cp1251"):
         try:

@@ -252,6 +252,7 @@ def send_client_message(
             chat.dialog_state = DialogState.open
             chat.dialog_started_at = now
             assign_default_responsible(work, chat)
+            touch(work, chat)
         chat.consent_pending = False
         chat.last_message_at = chat.last_client_message_at = now
         message = Message(
@@ -300,11 +301,16 @@ def send_employee_message(
 
 
 def _add_message(work: UnitOfWork, chat: Chat, message: Message) -> int:
-    """Insert a message into the chat, mark the chat changed, and announce both after commit."""
+    """Insert a message into the chat and announce it after commit.
+
+    Only "chat.message" goes out: screens append the new message. A change of the
+    chat's fields (an assignment, a close) announces "chat.changed" itself.
+    """
     message.chat_id = chat.id or 0
     message.created_at = chat.last_message_at or utcnow()
+    chat.updated_at = message.created_at
+    work.session.add(chat)
     work.session.add(message)
-    touch(work, chat)
     work.session.flush()
     work.announce("chat.message", {"chat_id": chat.id, "message_id": message.id})
     return message.id or 0
@@ -474,6 +480,7 @@ def close_dialog(*, employee_id: int, chat_id: int, reason: str) -> int:
                 note=t(f"close.{reason}"),
             )
         )
+        touch(work, chat)
         # Sent in the name of the responsible employee (M9), or the closer if none is set.
         author = chat.responsible_id or employee_id
         return _add_message(

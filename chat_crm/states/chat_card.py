@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, BinaryIO
+import dataclasses
+from typing import Any, BinaryIO, ClassVar
 
 import reflex as rx
 
@@ -15,6 +16,7 @@ from chat_crm.texts import t
 
 
 class ChatCardState(ConversationMixin, SessionState):
+    _read_by: ClassVar[str] = "client"
     chat_id: int = 0
     card: chats.ChatCard | None = None
     history: list[chats.HistoryEntry] = []
@@ -94,6 +96,9 @@ class ChatCardState(ConversationMixin, SessionState):
             if self._apply_message_event(event):
                 # The employee is looking at the chat: what arrives is read (M11).
                 messages.mark_read_by_employee(employee_id=self._employee_id(), chat_id=self.chat_id)
+                if self.card is not None and self.messages:
+                    # «Обновлено» is the newest message's time: no need to re-read the card.
+                    self.card = dataclasses.replace(self.card, updated=self.messages[-1].when)
             elif event.get("topic") == "chat.changed":
                 self._reload()
         except ServiceError:
@@ -168,7 +173,6 @@ class ChatCardState(ConversationMixin, SessionState):
             return
         self.remove_link()
         self._after_send()
-        self._reload()
 
     @rx.event
     def close_dialog(self, reason: str) -> None:

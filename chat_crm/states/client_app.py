@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, ClassVar
 
 import reflex as rx
 
@@ -28,6 +28,7 @@ class UnsentMessage:
 
 
 class ClientAppState(ConversationMixin, rx.State):
+    _read_by: ClassVar[str] = "employee"
     # A cookie, not local storage: the file route must know who asks for an attachment.
     app_token: str = rx.Cookie("", name=CLIENT_COOKIE, same_site="strict", max_age=30 * 86400)
     # the picker
@@ -195,7 +196,8 @@ class ClientAppState(ConversationMixin, rx.State):
             self.error, self.draft, self.draft_id, self.staged = "", "", new_draft_id(), None
             return
         self._after_send()
-        self._refresh_intro()
+        if self.intro is not None and self.intro.show_consent:
+            self._refresh_intro()  # the consent notice goes after the first message (S2)
 
     @rx.event
     def retry(self, client_msg_id: str) -> None:

@@ -8,8 +8,9 @@ Each screen says who is acting through the ``_stage_file``, ``_edit``,
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import uuid
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, ClassVar
 
 import reflex as rx
 
@@ -59,14 +60,30 @@ class ConversationMixin(rx.State, mixin=True):
         """Re-read the window: an edit, a delete or a read receipt changed what it shows."""
         self.messages = self._load_messages()
 
+    # Which side's reading this screen shows as «Прочитано»: "employee" on the client's
+    # screen (its messages were read by staff), "client" on the employee's.
+    _read_by: ClassVar[str] = ""
+
     def _apply_message_event(self, event: dict[str, Any]) -> bool:
         """Handle the message part of a live event; True if new messages arrived."""
         topic = event.get("topic")
         if topic == "chat.message":
+            last = self.messages[-1].id if self.messages else 0
+            if event.get("message_id", 0) <= last:
+                return False  # this screen sent it and shows it already
             self._catch_up()
             return True
-        if topic in ("chat.message_changed", "chat.read"):
+        if topic == "chat.message_changed":
             self._reload_messages()
+        elif topic == "chat.read" and event.get("side") == self._read_by:
+            # Everything of ours on screen is read now, and no longer changeable by a
+            # client (M7): no need to ask the database.
+            self.messages = [
+                dataclasses.replace(m, is_read=True, can_change=m.can_change and self._read_by != "employee")
+                if m.is_mine
+                else m
+                for m in self.messages
+            ]
         return False
 
     # ---- the draft ------------------------------------------------------------------

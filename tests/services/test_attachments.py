@@ -1,0 +1,184 @@
+"""Upload checks (M2): size, content by magic bytes, and who may fetch a file."""
+
+from __future__ import annotations
+
+import io
+import os
+import zipfile
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlmodel import Session, func, select
+
+from chat_crm import config
+from chat_crm.models import Attachment, DeepLinkKind, Message, PartnerSettings, Project
+from chat_crm.services import attachments, messages
+from chat_crm.services.errors import NotFound, ServiceError
+from tests import factories
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 64
+PDF = b"%PDF-1.7\n" + b"\x00" * 64
+OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 64
+
+
+def _docx() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        archive.writestr("word/document.xml", "<w:document/>")
+    return buffer.getvalue()
+
+
+ALLOWED = [
+    ("фото.jpg", JPEG, "image/jpeg"),
+    ("скрин.png", PNG, "image/png"),
+    ("договор.pdf", PDF, "application/pdf"),
+    ("смета.xls", OLE, "application/vnd.ms-excel"),
+    ("акт.docx", _docx(), "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
+    ("заметка.txt", "Привет, это текст".encode(), "text/plain; charset=utf-8"),
+]
+FORBIDDEN_HEADS = [b"MZ\x90\x00", b"\x7fELF", b"#!/bin/sh\n", b"<svg onload=alert(1)>", b"PK\x03\x04"]
+
+
+def _stage(world, name: str, data: bytes) -> attachments.StagedFile:
+    return attachments.stage_client_file(client_id=world["client"].id, filename=name, stream=io.BytesIO(data))
+
+
+def _stored_files() -> list[Path]:
+    folder = config.get_settings().attachments_dir
+    return [p for p in folder.iterdir()] if folder.exists() else []
+
+
+@pytest.mark.feature("M2")
+@pytest.mark.parametrize(("name", "data", "content_type"), ALLOWED)
+def test_the_allow_list_accepts_images_pdf_office_and_text(
+    session: Session, world, name: str, data: bytes, content_type: str
+) -> None:
+    staged = _stage(world, name, data)
+    row = session.get(Attachment, staged.id)
+    assert (row.content_type, row.size_bytes, row.filename) == (content_type, len(data), name)
+    assert (config.get_settings().attachments_dir / row.storage_key).read_bytes() == data
+
+
+@pytest.mark.feature("M2")
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    head=st.sampled_from(FORBIDDEN_HEADS),
+    tail=st.binary(max_size=256),
+    ext=st.sampled_from([".jpg", ".png", ".pdf", ".docx", ".exe", ".txt", ""]),
+)
+def test_anything_else_is_refused_whatever_its_name_and_nothing_is_kept(
+    session: Session, world, head: bytes, tail: bytes, ext: str
+) -> None:
+    data = head + tail
+    if ext == ".txt" and head in (b"#!/bin/sh\n", b"<svg onload=alert(1)>"):
+        return  # a script named .txt may well be text: it is only ever offered as a download
+    with pytest.raises(ServiceError) as refused:
+        _stage(world, "файл" + ext, data)
+    assert refused.value.field == "file"
+    assert session.exec(select(func.count()).select_from(Attachment)).one() == 0
+    assert _stored_files() == []
+
+
+@pytest.mark.feature("M2")
+def test_an_executable_renamed_jpg_is_refused_in_russian(world) -> None:
+    with pytest.raises(ServiceError, match="Такой тип файла нельзя отправить"):
+        _stage(world, "котик.jpg", b"MZ\x90\x00\x03\x00\x00\x00" + os.urandom(4096))
+
+
+@pytest.mark.feature("M2")
+def test_40_mb_pass_and_40_mb_plus_one_byte_is_refused_without_a_trace(session: Session, world) -> None:
+    limit = 40 * 1024 * 1024
+    ok = _stage(world, "план.png", PNG + b"\x00" * (limit - len(PNG)))
+    assert session.get(Attachment, ok.id).size_bytes == limit
+    with pytest.raises(ServiceError, match="Файл больше 40 МБ"):
+        _stage(world, "план2.png", PNG + b"\x00" * (limit + 1 - len(PNG)))
+    assert session.exec(select(func.count()).select_from(Attachment)).one() == 1
+    assert len(_stored_files()) == 1
+
+
+@pytest.mark.feature("M2")
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(size=st.integers(min_value=1, max_value=3000))
+def test_the_size_limit_holds_at_every_size(world, monkeypatch: pytest.MonkeyPatch, size: int) -> None:
+    monkeypatch.setenv("MAX_UPLOAD_BYTES", "2000")
+    config.reload_settings()
+    try:
+        data = (PNG + b"\x00" * size)[:size] if size >= len(PNG) else b"x" * size
+        name = "a.png" if size >= len(PNG) else "a.txt"
+        if size <= 2000:
+            assert _stage(world, name, data).id > 0
+        else:
+            with pytest.raises(ServiceError, match="Файл больше"):
+                _stage(world, name, data)
+    finally:
+        monkeypatch.delenv("MAX_UPLOAD_BYTES")
+        config.reload_settings()
+
+
+@pytest.mark.feature("M2")
+def test_a_file_reaches_only_its_chat_client_and_employees_who_see_chats(session: Session, world) -> None:
+    staged = _stage(world, "фото.jpg", JPEG)
+    messages.send_client_message(
+        client_id=world["client"].id, text="", client_msg_id="file-000001", attachment_id=staged.id
+    )
+    assert attachments.file_for_client(client_id=world["client"].id, attachment_id=staged.id).is_image
+    assert attachments.file_for_employee(employee_id=world["operator"].id, attachment_id=staged.id)
+    stranger = factories.client(session, "Петров Пётр")
+    with pytest.raises(NotFound):
+        attachments.file_for_client(client_id=stranger.id, attachment_id=staged.id)
+    outsider = factories.employee(session, "x@demo.ru", role_row=factories.role(session, "Без доступа", []))
+    with pytest.raises(ServiceError):
+        attachments.file_for_employee(employee_id=outsider.id, attachment_id=staged.id)
+
+
+@pytest.mark.feature("M2")
+def test_a_staged_file_is_linked_once_and_only_in_its_own_chat(session: Session, world) -> None:
+    staged = _stage(world, "фото.jpg", JPEG)
+    stranger = factories.client(session, "Петров Пётр")
+    with pytest.raises(ServiceError, match="Файл больше недоступен"):
+        messages.send_client_message(
+            client_id=stranger.id, text="чужой файл", client_msg_id="file-000002", attachment_id=staged.id
+        )
+    messages.send_client_message(
+        client_id=world["client"].id, text="", client_msg_id="file-000003", attachment_id=staged.id
+    )
+    with pytest.raises(ServiceError, match="Файл больше недоступен"):
+        messages.send_client_message(
+            client_id=world["client"].id, text="ещё раз", client_msg_id="file-000004", attachment_id=staged.id
+        )
+    assert session.exec(select(func.count()).select_from(Message)).one() == 1
+
+
+@pytest.mark.feature("M5")
+def test_deep_links_follow_the_partners_products_and_need_a_project_where_they_show_one(
+    session: Session, world
+) -> None:
+    session.add(PartnerSettings(name="Партнёр", has_mortgage=False, has_deal=True))
+    project = Project(name="ЖК «Тест»")
+    session.add(project)
+    session.commit()
+    messages.send_client_message(client_id=world["client"].id, text="Вопрос", client_msg_id="link-000001")
+    chat_id = messages.client_chat_id(client_id=world["client"].id)
+
+    def send(kind: str, project_id: int | None = None, n: int = 0) -> int:
+        return messages.send_employee_message(
+            employee_id=world["manager"].id,
+            chat_id=chat_id,
+            text="",
+            client_msg_id=f"link-{kind[:6]}-{n}",
+            link_kind=kind,
+            link_project_id=project_id,
+        )
+
+    with pytest.raises(ServiceError, match="Этот переход недоступен"):
+        send(DeepLinkKind.mortgage_calculator.value)
+    with pytest.raises(ServiceError, match="Выберите проект"):
+        send(DeepLinkKind.project_card.value)
+    message_id = send(DeepLinkKind.project_card.value, project.id, 1)
+    send(DeepLinkKind.installments.value, None, 2)
+    views = {v.id: v for v in messages.messages_for_client(client_id=world["client"].id)}
+    assert (views[message_id].link_kind, views[message_id].link_title) == ("project_card", "ЖК «Тест»")
