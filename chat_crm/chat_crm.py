@@ -2,20 +2,27 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
+
 import reflex as rx
 
 from chat_crm import live
+from chat_crm.config import get_settings
 from chat_crm.pages.client.app import client_app_page
 from chat_crm.pages.crm.admin import roles_page, support_settings_page
 from chat_crm.pages.crm.chat_card import chat_card_page
 from chat_crm.pages.crm.chat_list import chat_list_page
 from chat_crm.pages.crm.login import login_page
 from chat_crm.routes import UploadSizeLimit, files_app
+from chat_crm.services import bot
 from chat_crm.states.admin import RolesState, SupportSettingsState
 from chat_crm.states.chat_card import ChatCardState
 from chat_crm.states.chat_list import ChatListState
 from chat_crm.states.client_app import ClientAppState
 from chat_crm.states.session import LoginState
+
+log = logging.getLogger(__name__)
 
 
 def index() -> rx.Component:
@@ -41,4 +48,17 @@ async def live_listener(app: rx.App) -> None:
     await live.run_listener(app)
 
 
+async def inactivity_timer() -> None:
+    """B9: close the dialogs whose client did not answer in time, overdue ones first thing."""
+    while True:
+        try:
+            await asyncio.to_thread(bot.close_inactive)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # the database went away for a moment: try again next round
+            log.exception("inactivity timer failed")
+        await asyncio.sleep(get_settings().timer_interval_seconds)
+
+
 app.register_lifespan_task(live_listener)
+app.register_lifespan_task(inactivity_timer)

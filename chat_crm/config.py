@@ -43,6 +43,8 @@ class Settings:
     attachments_dir: Path = field(default=Path("data/attachments"))
     max_upload_bytes: int = 40 * 1024 * 1024
     session_days: int = 30
+    # How often the background task looks for dialogs due to close (B9).
+    timer_interval_seconds: float = 15.0
 
     @property
     def zone(self) -> ZoneInfo:
@@ -65,6 +67,7 @@ def _build() -> Settings:
         smtp_starttls=_env("SMTP_STARTTLS") == "1",
         attachments_dir=Path(_env("ATTACHMENTS_DIR") or data_dir / "attachments"),
         max_upload_bytes=_env_int("MAX_UPLOAD_BYTES", 40 * 1024 * 1024),
+        timer_interval_seconds=float(_env("TIMER_INTERVAL_SECONDS") or 15),
     )
 
 

@@ -169,6 +169,7 @@ def _org(session: Session) -> tuple[list[Department], list[Employee]]:
         Employee(
             full_name=name,
             email=email,
+            photo_url=f"/avatars/{email.split('@')[0]}.svg",
             department_id=departments[dept].id,
             role_id=roles[role].id or 0,
             password_hash=password_hash,

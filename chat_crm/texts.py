@@ -78,6 +78,7 @@ RU: dict[str, str] = {
     "app.placeholder": "Сообщение",
     "app.send": "Отправить",
     "app.projects": "Наши проекты",
+    "app.my_units": "Мои помещения",
     # values
     "topic.acceptance": "Приемка",
     "topic.deal": "Сделка",
@@ -103,9 +104,30 @@ RU: dict[str, str] = {
     "field.dialog": "Диалог",
     "history.default_responsible": "Назначен ответственный по настройкам вкладки «Чат»",
     "field.message": "Сообщение",
+    "history.acceptance_responsible": "Ответственный за приемку помещения",
+    "history.no_rule": (
+        "Нет правила для проекта {project} в теме «{topic}»: назначен ответственный вкладки «Чат»"
+    ),
+    "history.rule_department_empty": (
+        "В подразделении правила нет активных сотрудников: назначен ответственный вкладки «Чат»"
+    ),
+    "history.rule": "По правилу темы «{topic}»",
+    "history.bot_closed": "Клиент не ответил за время «Повторный запуск»",
     "history.message_of": "Сообщение от {when}",
     "dialog.open": "Открыт",
     "dialog.closed": "Завершен",
+    "dialog.bot": "Чат-бот",
+    # the chat-bot dialog (B1–B10)
+    "bot.default.greeting": "Здравствуйте! Я помогу связаться с нужным специалистом.",
+    "bot.default.prompt_unit": "Выберите помещение, по которому у вас вопрос, или тему обращения.",
+    "bot.default.prompt_topic": "Выберите тему обращения по помещению.",
+    "bot.default.before_transfer": "Передаю ваш вопрос ответственному сотруднику.",
+    "bot.choice.no_unit": "Нет нужного варианта",
+    "bot.choice.purchase": "Покупка недвижимости",
+    "bot.choice.other": "Другой вопрос",
+    "bot.back": "Назад",
+    "error.bot_step_passed": "Этот шаг уже пройден",
+    "error.topic_unavailable": "Эту тему нельзя выбрать для этого помещения",
     # messages: files, links, changes, closing (M2, M5–M9)
     "message.deleted": "Сообщение удалено",
     "message.edited": "изменено",

@@ -82,7 +82,15 @@ def bubble(
     message: rx.Var[MessageView], state: type[rx.State], *, open_link: rx.EventHandler | None = None
 ) -> rx.Component:
     body = rx.box(
-        rx.text(message.author_name, size="1", weight="bold", color_scheme="gray"),
+        rx.hstack(
+            rx.cond(
+                message.author_photo != "",
+                rx.avatar(src=message.author_photo, fallback="•", size="1", radius="full"),
+            ),
+            rx.text(message.author_name, size="1", weight="bold", color_scheme="gray"),
+            align="center",
+            spacing="2",
+        ),
         rx.cond(message.file_id > 0, _file(message)),
         rx.cond(message.link_kind != "", _link_card(message, open_link)),
         rx.cond(

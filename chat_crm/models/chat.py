@@ -69,6 +69,9 @@ class Chat(SQLModel, table=True):
     last_message_at: datetime | None = optional_time_field(index=True)
     last_client_message_at: datetime | None = optional_time_field()
     last_employee_message_at: datetime | None = optional_time_field()
+    # B9: when the dialog closes by itself unless the client answers. A row, not a
+    # timer in memory, so a restart loses none and an overdue one fires on start.
+    inactivity_due_at: datetime | None = optional_time_field(index=True)
 
 
 class Attachment(SQLModel, table=True):

@@ -1,21 +1,33 @@
-"""Who answers a chat. The basic scenario (S4, B8, B7) lives here; the bot's
-topic rules join it with the chat-bot issue."""
+"""Who answers a chat: the S4 default (B7, B8) and the chat-bot's topic rules (S6, S7, B6).
+
+One function, ``responsible_for``, decides; every caller writes its decision
+with ``assign_responsible``, which keeps the history and tells the assignee.
+"""
 
 from __future__ import annotations
 
 import random
+from dataclasses import dataclass
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from chat_crm.db import UnitOfWork
 from chat_crm.models import (
+    Acceptance,
     AuthorKind,
+    BotSettings,
+    Building,
     Chat,
     ChatChange,
     ChatSettings,
     Department,
     Employee,
+    Project,
     StaffNotification,
+    Topic,
+    TopicRule,
+    TopicRuleProject,
+    Unit,
 )
 from chat_crm.texts import t
 
@@ -114,3 +126,62 @@ def assign_default_responsible(work: UnitOfWork, chat: Chat) -> None:
         actor_kind=AuthorKind.system,
         note=t("history.default_responsible"),
     )
+
+
+@dataclass(frozen=True)
+class Decision:
+    """Who gets a dialog, and why (the «История изменений» note)."""
+
+    department_id: int | None
+    employee_id: int | None
+    note: str
+
+
+def _active_in(session: Session, employee_id: int | None, department_id: int) -> Employee | None:
+    employee = session.get(Employee, employee_id) if employee_id else None
+    if employee and employee.is_active and employee.department_id == department_id:
+        return employee
+    return None
+
+
+def _default_decision(session: Session, why: str) -> Decision:
+    department_id, employee_id = default_responsible(session)
+    return Decision(department_id, employee_id, why)
+
+
+def responsible_for(session: Session, *, client_id: int, topic: Topic, unit_id: int | None) -> Decision:
+    """B6/S7: the responsible for (topic, unit) by the rules; S4 when no rule applies."""
+    if topic == Topic.other or unit_id is None:
+        return _default_decision(session, t("history.default_responsible"))
+    settings = session.exec(select(BotSettings)).first()
+    if topic == Topic.acceptance and settings is not None and settings.acceptance_uses_unit_responsible:
+        acceptance = session.exec(
+            select(Acceptance).where(Acceptance.client_id == client_id, Acceptance.unit_id == unit_id)
+        ).first()
+        employee = (
+            session.get(Employee, acceptance.responsible_id)
+            if acceptance and acceptance.responsible_id
+            else None
+        )
+        if employee is not None and employee.is_active:
+            return Decision(employee.department_id, employee.id, t("history.acceptance_responsible"))
+    project = session.exec(
+        select(Project)
+        .join(Building, col(Building.project_id) == Project.id)
+        .join(Unit, col(Unit.building_id) == Building.id)
+        .where(Unit.id == unit_id)
+    ).first()
+    rule = session.exec(
+        select(TopicRule)
+        .join(TopicRuleProject, col(TopicRuleProject.rule_id) == TopicRule.id)
+        .where(TopicRule.topic == topic, TopicRuleProject.project_id == (project.id if project else -1))
+    ).first()
+    if rule is None:
+        name = project.name if project else t("dash")
+        return _default_decision(session, t("history.no_rule", project=name, topic=t(f"topic.{topic}")))
+    employee = _active_in(session, rule.employee_id, rule.department_id) or random_active_employee(
+        session, rule.department_id
+    )
+    if employee is None:
+        return _default_decision(session, t("history.rule_department_empty"))
+    return Decision(rule.department_id, employee.id, t("history.rule", topic=t(f"topic.{topic}")))

@@ -178,7 +178,7 @@ class ChatCard:
     dialog_open: bool
 
 
-def _unit_caption(session: Session, unit_id: int | None) -> tuple[str, int | None]:
+def unit_caption(session: Session, unit_id: int | None) -> tuple[str, int | None]:
     if unit_id is None:
         return t("dash"), None
     row = session.exec(
@@ -199,7 +199,7 @@ def chat_card(*, employee_id: int, chat_id: int) -> ChatCard:
         client = session.get(Client, chat.client_id)
         department = session.get(Department, chat.department_id) if chat.department_id else None
         responsible = session.get(Employee, chat.responsible_id) if chat.responsible_id else None
-        unit_caption, unit_id = _unit_caption(session, chat.unit_id)
+        caption, unit_id = unit_caption(session, chat.unit_id)
         link = None
         if unit_id is not None:
             link = session.exec(
@@ -216,7 +216,7 @@ def chat_card(*, employee_id: int, chat_id: int) -> ChatCard:
             client_authorized=bool(client and client.is_authorized),
             client_name=client_display_name(client),
             client_phone=client.phone if client else "",
-            unit=unit_caption,
+            unit=caption,
             unit_status=t(f"status.{link.status}") if link else t("dash"),
             topic=topic_label(chat.topic),
             department=department.name if department else t("dash"),
@@ -274,3 +274,19 @@ def touch(work: UnitOfWork, chat: Chat) -> None:
     chat.updated_at = utcnow()
     work.session.add(chat)
     work.announce("chat.changed", {"chat_id": chat.id})
+
+
+def add_message(work: UnitOfWork, chat: Chat, message: Message) -> int:
+    """Insert a message into the chat and announce it after commit.
+
+    Only "chat.message" goes out: screens append the new message. A change of the
+    chat's fields (an assignment, a close) announces "chat.changed" itself.
+    """
+    message.chat_id = chat.id or 0
+    message.created_at = chat.last_message_at or utcnow()
+    chat.updated_at = message.created_at
+    work.session.add(chat)
+    work.session.add(message)
+    work.session.flush()
+    work.announce("chat.message", {"chat_id": chat.id, "message_id": message.id})
+    return message.id or 0

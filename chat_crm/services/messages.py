@@ -27,6 +27,7 @@ from chat_crm.models import (
     Project,
     utcnow,
 )
+from chat_crm.services import bot
 from chat_crm.services.access import (
     Permission,
     access_chat_as_employee,
@@ -35,7 +36,7 @@ from chat_crm.services.access import (
 )
 from chat_crm.services.assignment import assign_default_responsible
 from chat_crm.services.attachments import claim_staged, size_label
-from chat_crm.services.chats import client_display_name, ensure_chat, touch, unread_condition
+from chat_crm.services.chats import add_message, client_display_name, ensure_chat, touch, unread_condition
 from chat_crm.services.deeplinks import check_deep_link, link_card
 from chat_crm.services.errors import NotFound, ServiceError
 from chat_crm.services.timefmt import format_datetime, format_time
@@ -90,6 +91,7 @@ class MessageView:
     id: int
     author_kind: str
     author_name: str
+    author_photo: str
     text: str
     time: str
     when: str
@@ -108,12 +110,15 @@ class MessageView:
     link_image: str
 
 
-def _author_names(session: Session, messages: list[Message]) -> dict[int, str]:
+def _authors(session: Session, messages: list[Message]) -> dict[int, tuple[str, str]]:
+    """Employee id → (name, photo) of the staff who wrote these messages."""
     ids = {m.employee_id for m in messages if m.employee_id}
     if not ids:
         return {}
-    rows = session.exec(select(Employee.id, Employee.full_name).where(col(Employee.id).in_(ids)))
-    return {row[0]: row[1] for row in rows}
+    rows = session.exec(
+        select(Employee.id, Employee.full_name, Employee.photo_url).where(col(Employee.id).in_(ids))
+    )
+    return {row[0]: (row[1], row[2]) for row in rows}
 
 
 def _by_id(session: Session, model: type[Attachment] | type[Project], ids: set[int | None]) -> dict:  # type: ignore[type-arg]
@@ -128,16 +133,16 @@ def _views(
 ) -> list[MessageView]:
     """Views for one viewer: an employee (``viewer_employee_id``) or, when None, the client."""
     client = session.get(Client, chat.client_id)
-    names = _author_names(session, messages)
+    authors = _authors(session, messages)
     files = _by_id(session, Attachment, {m.attachment_id for m in messages})
     projects = _by_id(session, Project, {m.deep_link_project_id for m in messages})
     now = utcnow()
     views = []
     for m in messages:
         if m.author_kind == AuthorKind.client:
-            author = client_display_name(client)
+            author, photo = client_display_name(client), ""
         else:
-            author = names.get(m.employee_id or 0, t(f"author.{m.author_kind}"))
+            author, photo = authors.get(m.employee_id or 0, (t(f"author.{m.author_kind}"), ""))
         if viewer_employee_id is None:
             mine, can_change = m.author_kind == AuthorKind.client, client_may_change(m, now)
         else:
@@ -151,6 +156,7 @@ def _views(
                 id=m.id or 0,
                 author_kind=m.author_kind.value,
                 author_name=author,
+                author_photo=photo,
                 text=m.text if shown else t("message.deleted"),
                 time=format_time(m.created_at),
                 when=format_datetime(m.created_at),
@@ -255,10 +261,13 @@ def send_client_message(
             touch(work, chat)
         chat.consent_pending = False
         chat.last_message_at = chat.last_client_message_at = now
+        chat.inactivity_due_at = None  # the client answered (B9)
         message = Message(
             author_kind=AuthorKind.client, text=text, client_msg_id=client_msg_id, attachment_id=file_id
         )
-        return _add_message(work, chat, message)
+        message_id = add_message(work, chat, message)
+        bot.free_text(work, chat, client)  # typed while the bot asks: «Другой вопрос» (B7)
+        return message_id
 
     return _store_once(client_msg_id, _client_chat_id(client_id), write)
 
@@ -295,25 +304,10 @@ def send_employee_message(
             deep_link_project_id=project_id,
         )
         chat.last_message_at = chat.last_employee_message_at = utcnow()
-        return _add_message(work, chat, message)
+        bot.schedule_inactivity(work.session, chat)
+        return add_message(work, chat, message)
 
     return _store_once(client_msg_id, lambda _session: chat_id, write)
-
-
-def _add_message(work: UnitOfWork, chat: Chat, message: Message) -> int:
-    """Insert a message into the chat and announce it after commit.
-
-    Only "chat.message" goes out: screens append the new message. A change of the
-    chat's fields (an assignment, a close) announces "chat.changed" itself.
-    """
-    message.chat_id = chat.id or 0
-    message.created_at = chat.last_message_at or utcnow()
-    chat.updated_at = message.created_at
-    work.session.add(chat)
-    work.session.add(message)
-    work.session.flush()
-    work.announce("chat.message", {"chat_id": chat.id, "message_id": message.id})
-    return message.id or 0
 
 
 def mark_read_by_employee(*, employee_id: int, chat_id: int) -> int:
@@ -467,7 +461,7 @@ def close_dialog(*, employee_id: int, chat_id: int, reason: str) -> int:
             raise ServiceError(t("error.dialog_closed"))
         settings = work.session.exec(select(BotSettings)).first()
         now = utcnow()
-        chat.dialog_state = DialogState.closed
+        chat.dialog_state, chat.inactivity_due_at = DialogState.closed, None
         chat.last_message_at = chat.last_employee_message_at = now
         work.session.add(
             ChatChange(
@@ -483,7 +477,7 @@ def close_dialog(*, employee_id: int, chat_id: int, reason: str) -> int:
         touch(work, chat)
         # Sent in the name of the responsible employee (M9), or the closer if none is set.
         author = chat.responsible_id or employee_id
-        return _add_message(
+        return add_message(
             work,
             chat,
             Message(author_kind=AuthorKind.employee, employee_id=author, text=closing_text(settings, reason)),

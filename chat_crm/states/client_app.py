@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any, BinaryIO, ClassVar
 
@@ -11,7 +12,7 @@ import reflex as rx
 from chat_crm import live
 from chat_crm.models import Channel
 from chat_crm.routes import CLIENT_COOKIE
-from chat_crm.services import attachments, auth, client_app, deeplinks, messages
+from chat_crm.services import attachments, auth, bot, client_app, deeplinks, messages
 from chat_crm.services.errors import ServiceError
 from chat_crm.states.conversation import ConversationMixin, new_draft_id
 from chat_crm.texts import t
@@ -44,6 +45,9 @@ class ClientAppState(ConversationMixin, rx.State):
     intro: client_app.ChatIntro | None = None
     projects: list[str] = []
     unread: int = 0
+    panel: bot.BotPanel = bot.NO_PANEL
+    unit_cards: list[bot.UnitCard] = []
+    unit_card: bot.UnitCard | None = None
     link: deeplinks.LinkScreen | None = None
     calc_price: str = "8000000"
     calc_down: str = "1600000"
@@ -99,6 +103,7 @@ class ClientAppState(ConversationMixin, rx.State):
         client_id = self._client_id()
         self.intro = client_app.chat_intro(client_id=client_id)
         self.unread = messages.unread_for_client(client_id=client_id)
+        self.unit_cards = bot.unit_cards(client_id=client_id)
 
     @rx.event
     def set_picked(self, value: str) -> None:
@@ -129,11 +134,19 @@ class ClientAppState(ConversationMixin, rx.State):
     @rx.event
     def show(self, screen: str) -> None:
         self.screen = screen if screen in {"storefront", "contact"} else "storefront"
+        self.unit_card = None
         if self.opened:
             self._refresh_intro()
 
     @rx.event
-    def open_chat(self) -> None:
+    def open_unit_card(self, unit_id: int) -> None:
+        """A booking, deal or acceptance detail card (X1, B10)."""
+        self.unit_card = next((c for c in self.unit_cards if c.id == unit_id), None)
+        self.screen = "unit" if self.unit_card else "storefront"
+
+    @rx.event
+    def open_chat(self, unit_id: int = 0) -> None:
+        """«Написать в чат»; from a unit card, ``unit_id`` preselects that unit (B10)."""
         try:
             client_id = self._client_id()
             self._refresh_intro()
@@ -142,6 +155,8 @@ class ClientAppState(ConversationMixin, rx.State):
                 return
             self.screen = "chat"
             self.draft_id = self.draft_id or new_draft_id()
+            bot.enter_chat(client_id=client_id, unit_id=unit_id or None)
+            self.panel = bot.bot_panel(client_id=client_id)
             messages.mark_read_by_client(client_id=client_id)
             self.unread = 0
             self.messages = self._load_messages()
@@ -162,8 +177,39 @@ class ClientAppState(ConversationMixin, rx.State):
                 return
             if self._apply_message_event(event):
                 messages.mark_read_by_client(client_id=self._client_id())
+            if event.get("topic") == "chat.changed":
+                self.panel = bot.bot_panel(client_id=self._client_id())  # e.g. closed for inactivity
         except ServiceError:
             self.opened = False
+
+    # ---- the chat-bot's buttons (B2–B5) ---------------------------------------------------------
+    def _bot_step(self, step: Callable[[int], None]) -> None:
+        try:
+            client_id = self._client_id()
+            step(client_id)
+            self.panel = bot.bot_panel(client_id=client_id)
+        except ServiceError as err:
+            self.error = err.message
+            return
+        self.error = ""
+        self._watch(client_id)
+        self._catch_up()
+
+    @rx.event
+    def pick_unit(self, unit_id: int) -> None:
+        self._bot_step(lambda client_id: bot.choose_unit(client_id=client_id, unit_id=unit_id))
+
+    @rx.event
+    def pick_other(self, choice: str) -> None:
+        self._bot_step(lambda client_id: bot.choose_other(client_id=client_id, choice=choice))
+
+    @rx.event
+    def pick_topic(self, topic: str) -> None:
+        self._bot_step(lambda client_id: bot.choose_topic(client_id=client_id, topic=topic))
+
+    @rx.event
+    def bot_back(self) -> None:
+        self._bot_step(lambda client_id: bot.back(client_id=client_id))
 
     # ---- sending, and the outbox of M8 ---------------------------------------------------------
     def _deliver(self, client_msg_id: str, text: str, file_id: int) -> None:
@@ -196,6 +242,8 @@ class ClientAppState(ConversationMixin, rx.State):
             self.error, self.draft, self.draft_id, self.staged = "", "", new_draft_id(), None
             return
         self._after_send()
+        if self.panel.step:
+            self.panel = bot.bot_panel(client_id=self._client_id())  # free text ends the bot (B7)
         if self.intro is not None and self.intro.show_consent:
             self._refresh_intro()  # the consent notice goes after the first message (S2)
 

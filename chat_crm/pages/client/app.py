@@ -6,6 +6,7 @@ import reflex as rx
 
 from chat_crm.components.composer import composer
 from chat_crm.components.message_list import message_list
+from chat_crm.services.bot import UnitChoice
 from chat_crm.services.deeplinks import UnitLine
 from chat_crm.states.client_app import ClientAppState as S
 from chat_crm.states.client_app import UnsentMessage
@@ -69,6 +70,24 @@ def _storefront() -> rx.Component:
         rx.text(t("app.projects"), size="2", color_scheme="gray"),
         rx.foreach(S.projects, lambda name: rx.card(rx.text(name, size="2"), width="100%")),
         rx.cond(
+            S.unit_cards.length() > 0,
+            rx.vstack(
+                rx.text(t("app.my_units"), size="2", color_scheme="gray"),
+                rx.foreach(
+                    S.unit_cards,
+                    lambda c: rx.button(
+                        c.title,
+                        ": ",
+                        c.caption,
+                        variant="surface",
+                        width="100%",
+                        on_click=S.open_unit_card(c.id),
+                    ),
+                ),
+                width="100%",
+            ),
+        ),
+        rx.cond(
             S.intro.chat_visible,
             rx.button(t("app.contact_us"), _unread_badge(), on_click=S.show("contact"), width="100%"),
         ),
@@ -119,6 +138,104 @@ def _unsent_bubble(item: rx.Var[UnsentMessage]) -> rx.Component:
     )
 
 
+def _unit_slide(unit: rx.Var[UnitChoice]) -> rx.Component:
+    return rx.button(
+        rx.vstack(
+            rx.text(unit.project, size="1", weight="bold"),
+            rx.text(unit.building, " · ", unit.number, size="1"),
+            rx.badge(unit.status, size="1"),
+            spacing="1",
+            align="start",
+        ),
+        variant="outline",
+        height="auto",
+        padding="8px",
+        min_width="150px",
+        on_click=S.pick_unit(unit.id),
+        data_testid="unit-choice",
+    )
+
+
+def _bot_panel() -> rx.Component:
+    """The bot's question as buttons: a slider of units (B2, B3), or the topics (B4, B5)."""
+    panel = S.panel
+    return rx.match(
+        panel.step,
+        (
+            "choose_unit",
+            rx.vstack(
+                rx.cond(
+                    panel.units.length() > 0,
+                    rx.fragment(
+                        rx.hstack(
+                            rx.foreach(panel.units, _unit_slide),
+                            overflow_x="auto",
+                            width="100%",
+                            padding_bottom="4px",
+                            data_testid="unit-slider",
+                        ),
+                        rx.button(t("bot.choice.no_unit"), variant="soft", on_click=S.pick_other("no_unit")),
+                    ),
+                    rx.hstack(
+                        rx.button(
+                            t("bot.choice.purchase"), variant="soft", on_click=S.pick_other("purchase")
+                        ),
+                        rx.button(t("bot.choice.other"), variant="soft", on_click=S.pick_other("other")),
+                        wrap="wrap",
+                    ),
+                ),
+                width="100%",
+                data_testid="bot-panel",
+            ),
+        ),
+        (
+            "choose_topic",
+            rx.vstack(
+                rx.hstack(
+                    rx.foreach(
+                        panel.topics,
+                        lambda x: rx.button(x.label, variant="soft", on_click=S.pick_topic(x.value)),
+                    ),
+                    wrap="wrap",
+                ),
+                rx.button("← " + t("bot.back"), variant="ghost", on_click=S.bot_back),
+                width="100%",
+                data_testid="bot-panel",
+            ),
+        ),
+        rx.fragment(),
+    )
+
+
+def _unit_card_screen() -> rx.Component:
+    """A booking, deal or acceptance card, with the chat entry where the bot covers it (B10)."""
+    card = S.unit_card
+    return rx.vstack(
+        rx.hstack(
+            rx.button("← " + t("app.back"), variant="ghost", on_click=S.show("storefront")),
+            rx.heading(card.title, size="4"),
+            align="center",
+        ),
+        rx.card(rx.text(card.caption, size="2"), width="100%"),
+        rx.cond(
+            card.chat_entry,
+            rx.popover.root(
+                rx.popover.trigger(rx.button(t("app.contact_us"), _unread_badge(), width="100%")),
+                rx.popover.content(
+                    rx.button(
+                        t("app.write_to_chat"), _unread_badge(), on_click=S.open_chat(card.id), width="100%"
+                    )
+                ),
+            ),
+        ),
+        spacing="3",
+        padding="16px",
+        width="100%",
+        flex="1",
+        data_testid="unit-card",
+    )
+
+
 def _chat() -> rx.Component:
     return rx.vstack(
         rx.hstack(
@@ -128,7 +245,7 @@ def _chat() -> rx.Component:
         ),
         rx.box(
             rx.cond(
-                S.messages.length() == 0,
+                (S.messages.length() == 0) & (S.panel.step == ""),
                 rx.card(
                     rx.text(S.intro.welcome_title, weight="bold"),
                     rx.text(S.intro.welcome_text, size="2"),
@@ -137,6 +254,7 @@ def _chat() -> rx.Component:
             ),
             rx.vstack(
                 message_list(S, empty="", open_link=S.open_link),
+                _bot_panel(),
                 rx.foreach(S.unsent, _unsent_bubble),
                 spacing="2",
                 width="100%",
@@ -255,7 +373,13 @@ def client_app_page() -> rx.Component:
         rx.cond(
             S.opened,
             rx.vstack(
-                rx.match(S.screen, ("chat", _chat()), ("link", _link_screen()), _storefront()),
+                rx.match(
+                    S.screen,
+                    ("chat", _chat()),
+                    ("link", _link_screen()),
+                    ("unit", _unit_card_screen()),
+                    _storefront(),
+                ),
                 _bottom_menu(),
                 height="100%",
                 spacing="0",
