@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from chat_crm.db import read_session
-from chat_crm.models import Chat, Client, Project
+from chat_crm.models import Chat, Client, ClientUnit, Project
 from chat_crm.services.access import access_client
 from chat_crm.services.assignment import chat_settings
 
@@ -18,13 +18,17 @@ class DemoClient:
     name: str
 
 
-def demo_clients(limit: int = 40) -> list[DemoClient]:
-    """Authorized clients offered by the simulator's picker."""
+def demo_clients(limit: int = 40, without_units: int = 5) -> list[DemoClient]:
+    """Authorized clients offered by the simulator's picker: the first ones, and a few
+    who own no unit yet, so a tester can try the bot's B3 branch."""
+    authorized = select(Client).where(Client.is_authorized == True)  # noqa: E712
+    owners = select(ClientUnit.client_id)
     with read_session() as session:
-        rows = session.exec(
-            select(Client).where(Client.is_authorized == True).order_by(Client.id).limit(limit)  # noqa: E712
+        first = session.exec(authorized.order_by(Client.id).limit(limit - without_units)).all()
+        unitless = session.exec(
+            authorized.where(col(Client.id).not_in(owners)).order_by(Client.id).limit(without_units)
         ).all()
-        return [DemoClient(id=c.id or 0, name=c.full_name) for c in rows]
+        return [DemoClient(id=c.id or 0, name=c.full_name) for c in [*first, *unitless]]
 
 
 @dataclass(frozen=True)

@@ -96,7 +96,7 @@ def _storefront() -> rx.Component:
             rx.card(
                 rx.vstack(
                     rx.text(t("app.contact_us"), weight="bold"),
-                    rx.button(t("app.write_to_chat"), _unread_badge(), on_click=S.open_chat, width="100%"),
+                    rx.button(t("app.write_to_chat"), _unread_badge(), on_click=S.open_chat(0), width="100%"),
                     rx.button("Закрыть", variant="soft", on_click=S.show("storefront"), width="100%"),
                 ),
                 width="100%",
