@@ -17,6 +17,7 @@ from chat_crm.pages.crm.login import login_page
 from chat_crm.routes import UploadSizeLimit, files_app
 from chat_crm.services import bot
 from chat_crm.states.admin import RolesState, SupportSettingsState
+from chat_crm.states.bot_settings import BotSettingsState
 from chat_crm.states.chat_card import ChatCardState
 from chat_crm.states.chat_list import ChatListState
 from chat_crm.states.client_app import ClientAppState
@@ -38,7 +39,11 @@ app.add_page(
     chat_card_page, route="/support/chats/[chat_id]", on_load=ChatCardState.on_load, title="Чат с клиентом"
 )
 app.add_page(
-    support_settings_page, route="/support/settings", on_load=SupportSettingsState.on_load, title="Настройки"
+    support_settings_page,
+    route="/support/settings",
+    # Tab «Чат» first: it redirects a visitor without a session and shows the page-level error.
+    on_load=[SupportSettingsState.on_load, BotSettingsState.on_load],
+    title="Настройки",
 )
 app.add_page(roles_page, route="/settings/roles", on_load=RolesState.on_load, title="Роли доступа")
 app.add_page(client_app_page, route="/app", on_load=ClientAppState.on_load, title="Приложение клиента")

@@ -56,6 +56,11 @@ def _employee_options(session: Session, department_id: int | None) -> list[Optio
     return [Option(value=str(e.id), label=e.full_name) for e in rows]
 
 
+def employees_of_department_in(session: Session, department_id: int | None) -> list[Option]:
+    """The same list inside a caller's session: tab «Чат-бот» picks a rule's employee by the same rule."""
+    return _employee_options(session, department_id)
+
+
 def _view(session: Session, row: ChatSettings) -> ChatSettingsView:
     return ChatSettingsView(
         show_in_storefront=row.show_in_storefront,

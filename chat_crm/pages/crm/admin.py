@@ -1,11 +1,15 @@
 from __future__ import annotations
 
+from typing import Any
+
 import reflex as rx
 
 from chat_crm.components.layout import crm_layout
+from chat_crm.services.bot_settings import RESTART_UNITS, TEXT_FIELDS, TopicSummary
 from chat_crm.services.roles import RoleView
 from chat_crm.services.settings import Option
 from chat_crm.states.admin import RolesState, SupportSettingsState
+from chat_crm.states.bot_settings import BotSettingsState, RuleDraft
 from chat_crm.texts import t
 
 
@@ -187,6 +191,257 @@ def _chat_tab() -> rx.Component:
     )
 
 
+# ---- tab «Чат-бот» (S5–S11) ----------------------------------------------------------------------
+
+
+def _alert(message: rx.Var[str]) -> rx.Component:
+    return rx.cond(message != "", rx.text(message, role="alert", color_scheme="red", size="2"))
+
+
+def _native_select(
+    *,
+    label: str,
+    value: rx.Var[str],
+    on_change: Any,
+    options: rx.Var[list[Option]],
+    empty_label: str | None = None,
+) -> rx.Component:
+    # Wrapped in its <label>: several rules carry the same labels, and ids would have to be made unique.
+    return rx.el.label(
+        rx.text(label, size="2"),
+        rx.el.select(
+            *([rx.el.option(empty_label, value="")] if empty_label is not None else []),
+            rx.foreach(options, lambda o: rx.el.option(o.label, value=o.value)),
+            value=value,
+            on_change=on_change,
+            aria_label=label,
+            style={"padding": "6px", "width": "100%", "maxWidth": "420px"},
+        ),
+        style={"display": "flex", "flexDirection": "column", "gap": "4px", "width": "100%"},
+    )
+
+
+def _rule_fieldset(rule: rx.Var[RuleDraft], index: rx.Var[int]) -> rx.Component:
+    s = BotSettingsState
+    projects = rx.el.div(
+        rx.foreach(
+            s.projects,
+            lambda p: rx.checkbox(
+                p.label,
+                checked=rule.project_ids.contains(p.value),
+                on_change=lambda checked: s.set_rule_project(index, p.value, checked),
+            ),
+        ),
+        role="group",
+        aria_label=t("bot_settings.projects"),
+        style={"display": "flex", "flexDirection": "column", "gap": "6px"},
+    )
+    return rx.el.fieldset(
+        rx.el.legend(rule.title, style={"fontWeight": "600", "padding": "0 4px"}),
+        rx.vstack(
+            rx.text(t("bot_settings.projects"), size="2"),
+            projects,
+            _alert(rule.projects_error),
+            _native_select(
+                label=t("bot_settings.department"),
+                value=rule.department,
+                on_change=lambda v: s.set_rule_department(index, v),
+                options=s.departments,
+                empty_label=t("bot_settings.department_none"),
+            ),
+            _alert(rule.department_error),
+            _native_select(
+                label=t("bot_settings.employee"),
+                value=rule.employee,
+                on_change=lambda v: s.set_rule_employee(index, v),
+                options=rule.employees,
+                empty_label=t("bot_settings.employee_any"),
+            ),
+            _alert(rule.employee_error),
+            rx.button(
+                t("bot_settings.remove_rule"),
+                type="button",
+                variant="soft",
+                color_scheme="red",
+                on_click=s.remove_rule(index),
+            ),
+            spacing="2",
+            width="100%",
+        ),
+        style={
+            "border": "1px solid var(--gray-6)",
+            "borderRadius": "8px",
+            "padding": "12px",
+            "width": "100%",
+        },
+    )
+
+
+def _rule_editor() -> rx.Component:
+    """The pencil's modal (S6): nothing is written before its own «Сохранить»."""
+    s = BotSettingsState
+    return rx.dialog.root(
+        rx.dialog.content(
+            rx.dialog.title(s.editor_title),
+            rx.dialog.description(t("bot_settings.topics_hint"), size="2", color_scheme="gray"),
+            rx.vstack(
+                rx.foreach(s.rules, _rule_fieldset),
+                rx.cond(s.rules.length() == 0, rx.text(t("bot_settings.no_rules"), size="2")),
+                rx.button(t("bot_settings.add_rule"), type="button", variant="soft", on_click=s.add_rule),
+                rx.cond(s.editor_error != "", rx.callout(s.editor_error, color_scheme="red", role="alert")),
+                rx.hstack(
+                    rx.button(
+                        t("bot_settings.cancel"),
+                        type="button",
+                        variant="soft",
+                        color_scheme="gray",
+                        on_click=s.cancel_editor,
+                    ),
+                    rx.button(t("bot_settings.save"), type="button", on_click=s.save_rules),
+                    justify="end",
+                    width="100%",
+                ),
+                spacing="3",
+                padding_top="12px",
+                width="100%",
+            ),
+            max_width="640px",
+            max_height="85vh",
+            overflow_y="auto",
+        ),
+        open=s.editor_open,
+        on_open_change=s.editor_open_change,
+    )
+
+
+def _topic_row(topic: rx.Var[TopicSummary]) -> rx.Component:
+    s = BotSettingsState
+    return rx.vstack(
+        rx.hstack(
+            rx.text(topic.label, weight="medium", min_width="140px"),
+            rx.text(topic.summary, size="2", color_scheme=rx.cond(topic.configured, "green", "gray")),
+            rx.spacer(),
+            rx.icon_button(
+                rx.icon("pencil", size=16),
+                type="button",  # inside the form: a pencil must not submit it
+                variant="ghost",
+                aria_label=topic.edit_label,
+                title=topic.edit_label,
+                on_click=s.open_editor(topic.topic),
+            ),
+            align="center",
+            width="100%",
+            data_testid="topic-row",
+        ),
+        # S7: «Приемка» only; saved with the tab's form.
+        rx.cond(
+            topic.topic == "acceptance",
+            _switch(
+                t("bot_settings.acceptance_unit_responsible"),
+                s.acceptance_uses_unit_responsible,
+                s.set_acceptance_uses_unit_responsible,
+            ),
+        ),
+        spacing="1",
+        width="100%",
+    )
+
+
+def _bot_text(field: str) -> rx.Component:
+    s = BotSettingsState
+    return _text_field(
+        label=t(f"bot_settings.{field}"),
+        name=field,
+        value=s.texts[field],
+        on_change=lambda v: s.set_text(field, v),  # type: ignore[arg-type]
+        counter=s.counters[field],
+        error=s.errors[field],
+        multiline=True,
+    )
+
+
+def _restart_field() -> rx.Component:
+    s = BotSettingsState
+    units = [rx.el.option(t(f"bot_settings.unit.{unit}"), value=unit) for unit in reversed(RESTART_UNITS)]
+    return rx.vstack(
+        rx.el.label(t("bot_settings.restart"), html_for="settings-restart_value", style=_LABEL_STYLE),
+        rx.hstack(
+            # A number, not max/min-bound: the server says what is allowed (S10, S11).
+            rx.input(
+                id="settings-restart_value",
+                name="restart_value",
+                type="number",
+                value=s.restart_value,
+                on_change=s.set_restart_value,
+                width="120px",
+                aria_invalid=rx.cond(s.errors["restart"] != "", "true", "false"),
+                aria_describedby="restart-error",
+            ),
+            rx.el.select(
+                *units,
+                value=s.restart_unit,
+                on_change=s.set_restart_unit,
+                aria_label=t("bot_settings.restart_unit"),
+                style={"padding": "6px"},
+            ),
+            align="center",
+        ),
+        _field_error(s.errors["restart"], "restart-error"),
+        spacing="1",
+        width="100%",
+    )
+
+
+def _bot_tab() -> rx.Component:
+    s = BotSettingsState
+    start_texts = [f for f in TEXT_FIELDS if f not in ("resolved_text", "no_reply_text")]
+    return rx.fragment(
+        rx.form(
+            rx.vstack(
+                _group(
+                    t("bot_settings.topics_group"),
+                    _switch(t("bot_settings.enabled"), s.enabled, s.set_enabled),
+                    _field_error(s.errors["enabled"], "enabled-error"),
+                    rx.text(t("bot_settings.topics_hint"), size="2", color_scheme="gray"),
+                    rx.foreach(s.topics, _topic_row),
+                ),
+                _group(
+                    t("bot_settings.start_group"),
+                    _select(
+                        label=t("bot_settings.greeting_employee"),
+                        name="greeting_employee",
+                        value=s.greeting_employee,
+                        on_change=s.set_greeting_employee,
+                        empty_label=t("bot_settings.greeting_employee_none"),
+                        options=s.employees,
+                        error=s.errors["greeting_employee"],
+                    ),
+                    *[_bot_text(f) for f in start_texts],
+                ),
+                _group(
+                    t("bot_settings.end_group"),
+                    _bot_text("resolved_text"),
+                    _bot_text("no_reply_text"),
+                    _restart_field(),
+                ),
+                rx.cond(s.form_error != "", rx.callout(s.form_error, color_scheme="red", role="alert")),
+                rx.hstack(
+                    rx.button(t("bot_settings.save"), type="submit"),
+                    rx.cond(s.saved != "", rx.text(s.saved, color_scheme="green", size="2", role="status")),
+                    align="center",
+                    spacing="3",
+                ),
+                spacing="4",
+                max_width="640px",
+                padding_top="12px",
+            ),
+            on_submit=s.save,
+        ),
+        # Outside the form: the modal's buttons must not submit the tab.
+        _rule_editor(),
+    )
+
+
 def support_settings_page() -> rx.Component:
     return crm_layout(
         rx.cond(
@@ -195,10 +450,11 @@ def support_settings_page() -> rx.Component:
             rx.tabs.root(
                 rx.tabs.list(
                     rx.tabs.trigger(t("settings.tab_chat"), value="chat"),
-                    rx.tabs.trigger(t("settings.tab_bot"), value="bot"),
+                    # S5: no product, no tab (the services refuse its events as well).
+                    rx.cond(BotSettingsState.available, rx.tabs.trigger(t("settings.tab_bot"), value="bot")),
                 ),
                 rx.tabs.content(_chat_tab(), value="chat"),
-                rx.tabs.content(rx.text(t("settings.bot_placeholder"), padding_top="12px"), value="bot"),
+                rx.cond(BotSettingsState.available, rx.tabs.content(_bot_tab(), value="bot")),
                 default_value="chat",
             ),
         ),
