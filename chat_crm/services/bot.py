@@ -37,6 +37,7 @@ from chat_crm.models import (
 )
 from chat_crm.services.access import access_client
 from chat_crm.services.assignment import assign_responsible, responsible_for
+from chat_crm.services.bot_settings import bot_settings_row, bot_topics
 from chat_crm.services.chats import add_message, ensure_chat, touch, unit_caption
 from chat_crm.services.errors import ServiceError
 from chat_crm.texts import t
@@ -52,13 +53,12 @@ TOPICS_BY_STATUS: dict[UnitStatus, tuple[Topic, ...]] = {
 OTHER_CHOICES = ("no_unit", "purchase", "other")
 
 
-def bot_settings(session: Session) -> BotSettings:
-    return session.exec(select(BotSettings)).first() or BotSettings()
+bot_settings = bot_settings_row
 
 
 def configured_topics(session: Session) -> set[Topic]:
-    """Topics with at least one rule: only these are offered (B4)."""
-    return set(session.exec(select(TopicRule.topic).distinct()).all())
+    """Topics the partner bought (S5) that have at least one rule: only these are offered (B4)."""
+    return set(session.exec(select(TopicRule.topic).distinct()).all()) & set(bot_topics(session))
 
 
 def bot_active(session: Session) -> bool:
