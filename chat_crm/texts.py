@@ -14,6 +14,8 @@ RU: dict[str, str] = {
     "nav.employees": "Сотрудники",
     "nav.roles": "Роли доступа",
     "nav.logout": "Выйти",
+    "nav.notifications": "Уведомления",
+    "nav.no_notifications": "Уведомлений пока нет",
     # login
     "login.title": "Вход в CRM",
     "login.email": "E-mail",

@@ -12,6 +12,43 @@ def _nav_link(label: str, href: str) -> rx.Component:
     return rx.link(label, href=href, size="2", weight="medium")
 
 
+def _inbox() -> rx.Component:
+    """«Уведомления»: the employee's in-app notifications, newest first."""
+    inbox = SessionState.inbox
+    return rx.popover.root(
+        rx.popover.trigger(
+            rx.button(
+                t("nav.notifications"),
+                rx.cond(inbox.unread > 0, rx.badge(inbox.unread, color_scheme="red")),
+                variant="soft",
+                size="1",
+            )
+        ),
+        rx.popover.content(
+            rx.cond(
+                inbox.latest.length() > 0,
+                rx.vstack(
+                    rx.foreach(
+                        inbox.latest,
+                        lambda n: rx.link(
+                            rx.text(n.text, size="2"),
+                            rx.text(n.when, size="1", color_scheme="gray"),
+                            href="/support/chats/" + n.chat_id.to_string(),
+                            data_testid="notification",
+                        ),
+                    ),
+                    spacing="2",
+                    max_height="360px",
+                    overflow_y="auto",
+                ),
+                rx.text(t("nav.no_notifications"), size="2", color_scheme="gray"),
+            ),
+            width="360px",
+        ),
+        on_open_change=SessionState.open_inbox,
+    )
+
+
 def crm_layout(*children: rx.Component, title: str | rx.Var) -> rx.Component:
     header = rx.hstack(
         rx.heading(t("app.title"), size="5"),
@@ -31,6 +68,7 @@ def crm_layout(*children: rx.Component, title: str | rx.Var) -> rx.Component:
             align="center",
         ),
         rx.spacer(),
+        rx.cond(SessionState.inbox, _inbox()),
         rx.text(SessionState.employee_name, size="2", data_testid="employee-name"),
         rx.button(t("nav.logout"), variant="soft", size="1", on_click=SessionState.logout),
         align="center",

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import reflex as rx
 
-from chat_crm.services import auth
+from chat_crm.services import auth, notifications
 from chat_crm.services.access import Permission
 from chat_crm.services.errors import Unauthenticated
 from chat_crm.texts import t
@@ -17,6 +19,7 @@ class SessionState(rx.State):
     session_token: str = rx.Cookie("", name="chat_crm_session", same_site="strict", max_age=30 * 86400)
     employee_name: str = ""
     permissions: list[str] = []
+    inbox: notifications.StaffInbox | None = None
 
     def _employee_id(self) -> int:
         """The acting employee for this event; raises if the session is gone."""
@@ -44,7 +47,15 @@ class SessionState(rx.State):
             return False
         self.employee_name = identity.full_name
         self.permissions = sorted(identity.permissions)
+        self.inbox = notifications.staff_inbox(employee_id=identity.employee_id)
         return True
+
+    @rx.event
+    def open_inbox(self, is_open: bool) -> None:
+        """Opening «Уведомления» marks them read; the list stays as it was shown."""
+        if is_open and self.inbox is not None and self.inbox.unread:
+            notifications.mark_staff_inbox_read(employee_id=self._employee_id())
+            self.inbox = dataclasses.replace(self.inbox, unread=0)
 
     @rx.event
     def require_login(self):  # type: ignore[no-untyped-def]

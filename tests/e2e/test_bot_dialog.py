@@ -158,7 +158,7 @@ def test_a_unit_in_each_status_offers_exactly_its_topics_and_back_returns(
     with Session(bot_on) as session:
         chat_id = session.exec(select(Chat.id).where(Chat.client_id == client_id)).one()
     staff.goto(f"{app_server.url}/support/chats/{chat_id}")
-    expect(staff.get_by_role("heading", name=f"Чат №")).to_be_visible()
+    expect(staff.get_by_role("heading", name="Чат №")).to_be_visible()
     expect(staff.get_by_text(name).first).to_be_visible()
     expect(staff.get_by_text("Сделка", exact=True).first).to_be_visible()
     expect(staff.get_by_text("Отдел сопровождения сделок", exact=True)).to_be_visible()
@@ -272,7 +272,19 @@ def test_from_an_acceptance_card_the_unit_is_chosen_and_its_responsible_assigned
     with Session(bot_on) as session:
         chat = session.exec(select(Chat).where(Chat.client_id == client_id)).one()
         assert (chat.topic, chat.responsible_id) == (Topic.acceptance, responsible_id)
+        email, number = session.get(Employee, responsible_id).email, chat.number
     page.context.close()
+
+    # The assignee finds it in «Уведомления».
+    staff = browser.new_context().new_page()
+    login(staff, app_server.url, email)
+    staff.wait_for_url("**/support/chats")
+    staff.get_by_role("button", name="Уведомления").click()
+    notice = staff.get_by_test_id("notification").filter(has_text=f"в чате витрины №{number}").first
+    expect(notice).to_contain_text("Вас назначили ответственным")
+    notice.click()
+    staff.wait_for_url(f"**/support/chats/{chat.id}")
+    staff.context.close()
 
 
 @pytest.mark.feature("B9")
