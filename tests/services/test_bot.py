@@ -21,6 +21,7 @@ from chat_crm.models import (
     ClientUnit,
     DialogState,
     Message,
+    PartnerSettings,
     Project,
     Topic,
     TopicRule,
@@ -75,6 +76,11 @@ def realty(session: Session, world):
         session.add(ClientUnit(client_id=world["client"].id, unit_id=units[status].id, status=status))
     session.add(ClientUnit(client_id=world["client"].id, unit_id=units["river"].id, status=UnitStatus.deal))
     session.add(BotSettings(enabled=True, greeting_employee_id=world["manager"].id, restart_after_minutes=10))
+    session.add(
+        PartnerSettings(
+            name="Партнёр", has_booking=True, has_deal=True, has_acceptance=True, has_mortgage=True
+        )
+    )
     session.commit()
     return {"north": north, "river": river, "sales": sales, "sellers": sellers, "units": units}
 
