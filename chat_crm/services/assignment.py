@@ -89,7 +89,8 @@ def assign_responsible(
         ("responsible", Employee, chat.responsible_id, employee_id),
     )
     for field, model, old, new in changes:
-        if old == new:
+        # Every step of the bot is written down, even a decision that changes nothing.
+        if old == new and not (actor_kind == AuthorKind.bot and field == "responsible"):
             continue
         session.add(
             ChatChange(
