@@ -132,6 +132,7 @@ RU: dict[str, str] = {
     "error.topic_unavailable": "Эту тему нельзя выбрать для этого помещения",
     # messages: files, links, changes, closing (M2, M5–M9)
     "message.deleted": "Сообщение удалено",
+    "message.earlier": "Показать предыдущие сообщения",
     "message.edited": "изменено",
     "message.read": "Прочитано",
     "message.unsent": "Не отправлено",

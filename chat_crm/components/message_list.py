@@ -152,6 +152,15 @@ def message_list(
     return rx.cond(
         messages.length() > 0,
         rx.vstack(
+            rx.cond(
+                state.has_earlier,  # type: ignore[attr-defined]
+                rx.button(
+                    t("message.earlier"),
+                    variant="ghost",
+                    size="1",
+                    on_click=state.load_earlier,  # type: ignore[attr-defined]
+                ),
+            ),
             rx.foreach(messages, lambda m: bubble(m, state, open_link=open_link)),
             spacing="2",
             width="100%",

@@ -178,8 +178,12 @@ def _views(
     return views
 
 
-def _recent(session: Session, chat: Chat, after_id: int, limit: int) -> list[Message]:
+def _recent(session: Session, chat: Chat, after_id: int, limit: int, before_id: int = 0) -> list[Message]:
+    """The ``limit`` newest messages; or those after ``after_id`` (a live catch-up); or the
+    ``limit`` just before ``before_id`` («Показать предыдущие сообщения», M10)."""
     query = select(Message).where(Message.chat_id == chat.id)
+    if before_id:
+        query = query.where(col(Message.id) < before_id)
     if after_id:
         query = query.where(col(Message.id) > after_id).order_by(col(Message.id)).limit(limit)
         return list(session.exec(query).all())
@@ -188,12 +192,13 @@ def _recent(session: Session, chat: Chat, after_id: int, limit: int) -> list[Mes
 
 
 def messages_for_employee(
-    *, employee_id: int, chat_id: int, after_id: int = 0, limit: int = HISTORY_LIMIT
+    *, employee_id: int, chat_id: int, after_id: int = 0, before_id: int = 0, limit: int = HISTORY_LIMIT
 ) -> list[MessageView]:
     """The last ``limit`` messages, or those after ``after_id`` (a live catch-up)."""
     with read_session() as session:
         chat = access_chat_as_employee(session, employee_id, chat_id)
-        return _views(session, chat, _recent(session, chat, after_id, limit), viewer_employee_id=employee_id)
+        shown = _recent(session, chat, after_id, limit, before_id)
+        return _views(session, chat, shown, viewer_employee_id=employee_id)
 
 
 def client_chat_id(*, client_id: int) -> int | None:
@@ -204,14 +209,15 @@ def client_chat_id(*, client_id: int) -> int | None:
 
 
 def messages_for_client(
-    *, client_id: int, after_id: int = 0, limit: int = HISTORY_LIMIT
+    *, client_id: int, after_id: int = 0, before_id: int = 0, limit: int = HISTORY_LIMIT
 ) -> list[MessageView]:
     with read_session() as session:
         client = access_client(session, client_id)
         chat = session.exec(select(Chat).where(Chat.client_id == client.id)).first()
         if chat is None:
             return []
-        return _views(session, chat, _recent(session, chat, after_id, limit), viewer_employee_id=None)
+        shown = _recent(session, chat, after_id, limit, before_id)
+        return _views(session, chat, shown, viewer_employee_id=None)
 
 
 def _existing(session: Session, chat_id: int, client_msg_id: str) -> Message | None:

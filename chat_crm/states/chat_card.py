@@ -10,6 +10,7 @@ import reflex as rx
 from chat_crm import live
 from chat_crm.services import attachments, chats, deeplinks, messages
 from chat_crm.services.errors import ServiceError
+from chat_crm.services.messages import HISTORY_LIMIT
 from chat_crm.states.conversation import ConversationMixin, new_draft_id
 from chat_crm.states.session import SessionState
 from chat_crm.texts import t
@@ -44,9 +45,15 @@ class ChatCardState(ConversationMixin, SessionState):
         self.history = chats.chat_history(employee_id=employee_id, chat_id=self.chat_id)
 
     # ---- the conversation hooks ---------------------------------------------------------
-    def _load_messages(self, after_id: int = 0) -> list[messages.MessageView]:
+    def _load_messages(
+        self, after_id: int = 0, before_id: int = 0, limit: int = HISTORY_LIMIT
+    ) -> list[messages.MessageView]:
         return messages.messages_for_employee(
-            employee_id=self._employee_id(), chat_id=self.chat_id, after_id=after_id
+            employee_id=self._employee_id(),
+            chat_id=self.chat_id,
+            after_id=after_id,
+            before_id=before_id,
+            limit=limit,
         )
 
     def _stage_file(self, filename: str, stream: BinaryIO) -> attachments.StagedFile:
@@ -71,7 +78,7 @@ class ChatCardState(ConversationMixin, SessionState):
             employee_id = self._employee_id()
             messages.mark_read_by_employee(employee_id=employee_id, chat_id=self.chat_id)
             self._reload()
-            self.messages = self._load_messages()
+            self._show_latest()
             if self.can_send:
                 self.link_choices = deeplinks.deep_link_choices(employee_id=employee_id)
         except ServiceError as err:

@@ -14,6 +14,7 @@ from chat_crm.models import Channel
 from chat_crm.routes import CLIENT_COOKIE
 from chat_crm.services import attachments, auth, bot, client_app, deeplinks, messages
 from chat_crm.services.errors import ServiceError
+from chat_crm.services.messages import HISTORY_LIMIT
 from chat_crm.states.conversation import ConversationMixin, new_draft_id
 from chat_crm.texts import t
 
@@ -73,8 +74,12 @@ class ClientAppState(ConversationMixin, rx.State):
         self.unsent_json = json.dumps([asdict(i) for i in items], ensure_ascii=False)
 
     # ---- the conversation hooks -------------------------------------------------------------
-    def _load_messages(self, after_id: int = 0) -> list[messages.MessageView]:
-        return messages.messages_for_client(client_id=self._client_id(), after_id=after_id)
+    def _load_messages(
+        self, after_id: int = 0, before_id: int = 0, limit: int = HISTORY_LIMIT
+    ) -> list[messages.MessageView]:
+        return messages.messages_for_client(
+            client_id=self._client_id(), after_id=after_id, before_id=before_id, limit=limit
+        )
 
     def _stage_file(self, filename: str, stream: BinaryIO) -> attachments.StagedFile:
         if self.offline:
@@ -159,7 +164,7 @@ class ClientAppState(ConversationMixin, rx.State):
             self.panel = bot.bot_panel(client_id=client_id)
             messages.mark_read_by_client(client_id=client_id)
             self.unread = 0
-            self.messages = self._load_messages()
+            self._show_latest()
             self._watch(client_id)
         except ServiceError as err:
             self.error = err.message

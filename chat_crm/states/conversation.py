@@ -17,6 +17,7 @@ import reflex as rx
 from chat_crm.services import messages
 from chat_crm.services.attachments import StagedFile, too_big_message
 from chat_crm.services.errors import ServiceError
+from chat_crm.services.messages import HISTORY_LIMIT
 from chat_crm.texts import t
 
 
@@ -26,6 +27,8 @@ def new_draft_id() -> str:
 
 class ConversationMixin(rx.State, mixin=True):
     messages: list[messages.MessageView] = []
+    window: int = 0  # how many messages the screen keeps; grows with «Показать предыдущие»
+    has_earlier: bool = False
     draft: str = ""
     draft_id: str = ""
     error: str = ""
@@ -45,7 +48,9 @@ class ConversationMixin(rx.State, mixin=True):
     def _delete(self, message_id: int) -> None:
         raise NotImplementedError
 
-    def _load_messages(self, after_id: int = 0) -> list[messages.MessageView]:
+    def _load_messages(
+        self, after_id: int = 0, before_id: int = 0, limit: int = HISTORY_LIMIT
+    ) -> list[messages.MessageView]:
         raise NotImplementedError
 
     # ---- the message list -----------------------------------------------------------
@@ -53,12 +58,29 @@ class ConversationMixin(rx.State, mixin=True):
         last = self.messages[-1].id if self.messages else 0
         fresh = self._load_messages(last)
         if fresh:
-            # Keep only the newest screenful: every update carries the whole list.
-            self.messages = (self.messages + fresh)[-messages.HISTORY_LIMIT :]
+            # Keep a screenful, or what the user asked to see: every update carries the whole list.
+            keep = max(messages.HISTORY_LIMIT, self.window)
+            self.messages = (self.messages + fresh)[-keep:]
 
     def _reload_messages(self) -> None:
         """Re-read the window: an edit, a delete or a read receipt changed what it shows."""
+        self.messages = self._load_messages(limit=max(messages.HISTORY_LIMIT, len(self.messages)))
+
+    def _show_latest(self) -> None:
+        """The newest screenful, on opening the chat."""
         self.messages = self._load_messages()
+        self.window = messages.HISTORY_LIMIT
+        self.has_earlier = len(self.messages) == messages.HISTORY_LIMIT
+
+    @rx.event
+    def load_earlier(self) -> None:
+        """«Показать предыдущие сообщения»: the whole history stays reachable (M10)."""
+        if not self.messages:
+            return
+        earlier = self._load_messages(before_id=self.messages[0].id)
+        self.messages = earlier + self.messages
+        self.window = len(self.messages)
+        self.has_earlier = len(earlier) == messages.HISTORY_LIMIT
 
     # Which side's reading this screen shows as «Прочитано»: "employee" on the client's
     # screen (its messages were read by staff), "client" on the employee's.

@@ -11,8 +11,10 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Locator, Page, expect
+from sqlmodel import Session, create_engine, select
 
-from tests.e2e.conftest import RunningApp, login, open_chat_of, open_client_app
+from chat_crm.models import AuthorKind, Chat, Client, Message
+from tests.e2e.conftest import RunningApp, login, open_chat_of, open_client_app, start_client_app
 
 pytestmark = pytest.mark.e2e
 
@@ -354,3 +356,32 @@ def test_closing_a_dialog_tells_the_client_and_the_next_message_opens_a_new_one(
     staff.get_by_role("button", name="Завершить диалог").click()
     staff.get_by_role("menuitem", name="Пользователь не ответил").click()
     expect(_bubble(client, "Мы не получили ответа и закрываем диалог.")).to_be_visible()
+
+
+@pytest.mark.feature("M10")
+def test_the_whole_history_stays_reachable(app_server: RunningApp, browser: Browser) -> None:
+    """A long chat opens on its newest messages; «Показать предыдущие сообщения» goes back."""
+    client = browser.new_context().new_page()
+    name = start_client_app(client, app_server.url, 39)  # a client who owns nothing and has no chat
+    client.get_by_role("button", name="Связаться с нами").click()
+    client.get_by_role("button", name="Написать в чат").click()
+    _send(client, "Самое первое сообщение")
+    expect(_bubble(client, "Самое первое сообщение")).to_be_visible()
+    engine = create_engine(app_server.env["DATABASE_URL"])
+    with Session(engine) as session:
+        chat = session.exec(select(Chat).join(Client).where(Client.full_name == name)).one()
+        session.add_all(
+            Message(chat_id=chat.id or 0, author_kind=AuthorKind.client, text=f"Старое {n:02d}")
+            for n in range(60)
+        )
+        session.commit()
+    engine.dispose()
+    client.get_by_role("button", name="← Назад").click()
+    client.get_by_role("button", name="Связаться с нами").click()
+    client.get_by_role("button", name="Написать в чат").click()
+    expect(_bubble(client, "Старое 59")).to_be_visible()
+    expect(_bubble(client, "Самое первое сообщение")).to_have_count(0)
+    client.get_by_role("button", name="Показать предыдущие сообщения").click()
+    expect(_bubble(client, "Самое первое сообщение")).to_be_visible()
+    expect(client.get_by_role("button", name="Показать предыдущие сообщения")).to_have_count(0)
+    client.context.close()

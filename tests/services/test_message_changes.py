@@ -168,3 +168,12 @@ def test_unread_counts_for_both_sides_come_from_one_service(session: Session, wo
     assert messages.unread_for_client(client_id=world["client"].id) == 0
     client_views = messages.messages_for_client(client_id=world["client"].id)
     assert [v.is_read for v in client_views] == [True, True, True]
+
+
+@pytest.mark.feature("M10")
+def test_earlier_messages_page_back_to_the_first(session: Session, world) -> None:
+    ids = [_client_says(world, f"№{n}") for n in range(messages.HISTORY_LIMIT + 7)]
+    newest = messages.messages_for_client(client_id=world["client"].id)
+    assert [v.id for v in newest] == ids[7:]
+    earlier = messages.messages_for_client(client_id=world["client"].id, before_id=newest[0].id)
+    assert [v.id for v in earlier] == ids[:7]
