@@ -40,6 +40,7 @@ from chat_crm.services.assignment import assign_responsible, responsible_for
 from chat_crm.services.bot_settings import bot_settings_row, bot_topics
 from chat_crm.services.chats import add_message, ensure_chat, touch, unit_caption
 from chat_crm.services.errors import ServiceError
+from chat_crm.services.settings import Option
 from chat_crm.texts import t
 
 BOT_TOPICS = (Topic.booking, Topic.deal, Topic.acceptance, Topic.mortgage)
@@ -53,9 +54,6 @@ TOPICS_BY_STATUS: dict[UnitStatus, tuple[Topic, ...]] = {
 OTHER_CHOICES = ("no_unit", "purchase", "other")
 
 
-bot_settings = bot_settings_row
-
-
 def configured_topics(session: Session) -> set[Topic]:
     """Topics the partner bought (S5) that have at least one rule: only these are offered (B4)."""
     return set(session.exec(select(TopicRule.topic).distinct()).all()) & set(bot_topics(session))
@@ -63,7 +61,7 @@ def configured_topics(session: Session) -> set[Topic]:
 
 def bot_active(session: Session) -> bool:
     """The bot runs when it is switched on and at least one topic is configured."""
-    return bot_settings(session).enabled and bool(configured_topics(session))
+    return bot_settings_row(session).enabled and bool(configured_topics(session))
 
 
 def topics_for(session: Session, status: UnitStatus) -> list[Topic]:
@@ -84,7 +82,7 @@ def restart_after(settings: BotSettings) -> timedelta:
 
 def _bot_says(work: UnitOfWork, chat: Chat, text: str) -> None:
     """A bot message, signed by the S9 employee when one is set (B1)."""
-    settings = bot_settings(work.session)
+    settings = bot_settings_row(work.session)
     sender = (
         work.session.get(Employee, settings.greeting_employee_id) if settings.greeting_employee_id else None
     )
@@ -126,14 +124,14 @@ def schedule_inactivity(session: Session, chat: Chat) -> None:
     if chat.dialog_state == DialogState.closed or not bot_active(session):
         chat.inactivity_due_at = None
         return
-    chat.inactivity_due_at = utcnow() + restart_after(bot_settings(session))
+    chat.inactivity_due_at = utcnow() + restart_after(bot_settings_row(session))
 
 
 # ---- the dialog ------------------------------------------------------------------------
 
 
 def _start(work: UnitOfWork, chat: Chat) -> None:
-    settings = bot_settings(work.session)
+    settings = bot_settings_row(work.session)
     chat.dialog_state, chat.bot_step = DialogState.bot, BotStep.choose_unit
     chat.dialog_started_at = utcnow()
     _record(work, chat, "dialog", t("dialog.closed"), t("dialog.bot"))
@@ -182,7 +180,7 @@ def _choose_unit(work: UnitOfWork, chat: Chat, client: Client, unit_id: int) -> 
     _client_says(work, chat, caption)
     _record(work, chat, "unit", unit_caption(work.session, chat.unit_id)[0], caption)
     chat.unit_id, chat.bot_step = unit_id, BotStep.choose_topic
-    _bot_says(work, chat, _text(bot_settings(work.session).prompt_topic_text, "bot.default.prompt_topic"))
+    _bot_says(work, chat, _text(bot_settings_row(work.session).prompt_topic_text, "bot.default.prompt_topic"))
 
 
 def choose_unit(*, client_id: int, unit_id: int) -> None:
@@ -222,7 +220,9 @@ def back(*, client_id: int) -> None:
         _client, chat = _bot_chat(work, client_id, BotStep.choose_topic)
         _record(work, chat, "unit", unit_caption(work.session, chat.unit_id)[0], t("dash"), t("bot.back"))
         chat.unit_id, chat.bot_step = None, BotStep.choose_unit
-        _bot_says(work, chat, _text(bot_settings(work.session).prompt_unit_text, "bot.default.prompt_unit"))
+        _bot_says(
+            work, chat, _text(bot_settings_row(work.session).prompt_unit_text, "bot.default.prompt_unit")
+        )
         touch(work, chat)
 
 
@@ -232,7 +232,9 @@ def _transfer(work: UnitOfWork, chat: Chat, client: Client, topic: Topic) -> Non
     _record(work, chat, "topic", t(f"topic.{chat.topic}") if chat.topic else t("dash"), t(f"topic.{topic}"))
     chat.topic = topic
     chat.consent_pending = False
-    _bot_says(work, chat, _text(bot_settings(session).before_transfer_text, "bot.default.before_transfer"))
+    _bot_says(
+        work, chat, _text(bot_settings_row(session).before_transfer_text, "bot.default.before_transfer")
+    )
     decision = responsible_for(session, client_id=client.id or 0, topic=topic, unit_id=chat.unit_id)
     assign_responsible(
         work,
@@ -266,18 +268,12 @@ class UnitChoice:
 
 
 @dataclass(frozen=True)
-class TopicChoice:
-    value: str
-    label: str
-
-
-@dataclass(frozen=True)
 class BotPanel:
     """The bot's buttons for the current step; ``step`` is "" when the bot is not asking."""
 
     step: str
     units: list[UnitChoice]
-    topics: list[TopicChoice]
+    topics: list[Option]
 
 
 NO_PANEL = BotPanel("", [], [])
@@ -295,9 +291,7 @@ def bot_panel(*, client_id: int) -> BotPanel:
             select(ClientUnit).where(ClientUnit.client_id == client.id, ClientUnit.unit_id == chat.unit_id)
         ).first()
         topics = topics_for(session, link.status) if link else []
-        return BotPanel(
-            chat.bot_step.value, [], [TopicChoice(x.value, t(f"topic.{x.value}")) for x in topics]
-        )
+        return BotPanel(chat.bot_step.value, [], [Option(x.value, t(f"topic.{x.value}")) for x in topics])
 
 
 def client_units(session: Session, client_id: int) -> list[UnitChoice]:
@@ -348,7 +342,7 @@ def close_inactive(now: datetime | None = None) -> int:
             if chat is None:
                 continue
             work.session.refresh(chat)
-            settings = bot_settings(work.session)
+            settings = bot_settings_row(work.session)
             _record(work, chat, "dialog", t("dialog.open"), t("dialog.closed"), t("history.bot_closed"))
             chat.dialog_state, chat.bot_step = DialogState.closed, BotStep.none
             _bot_says(work, chat, _text(settings.no_reply_text, "close.default.no_reply"))

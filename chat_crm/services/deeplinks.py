@@ -25,6 +25,7 @@ from chat_crm.models import (
 )
 from chat_crm.services.access import Permission, access_client, require_employee
 from chat_crm.services.errors import NotFound, ServiceError
+from chat_crm.services.settings import Option
 from chat_crm.texts import t
 
 NEEDS_PROJECT = frozenset({DeepLinkKind.project_card, DeepLinkKind.ready_units})
@@ -43,12 +44,6 @@ def available_kinds(session: Session) -> list[DeepLinkKind]:
     if partner is not None and partner.has_deal:
         kinds.append(DeepLinkKind.installments)
     return kinds
-
-
-@dataclass(frozen=True)
-class Option:
-    value: str
-    label: str
 
 
 @dataclass(frozen=True)

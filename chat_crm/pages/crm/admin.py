@@ -13,6 +13,20 @@ from chat_crm.states.bot_settings import BotSettingsState, RuleDraft
 from chat_crm.texts import t
 
 
+def _form_footer(state: type[rx.State], save_label: str) -> tuple[rx.Component, rx.Component]:
+    """A tab's general error, its «Сохранить» and the «Настройки сохранены» notice."""
+    form_error, saved = state.form_error, state.saved  # type: ignore[attr-defined]
+    return (
+        rx.cond(form_error != "", rx.callout(form_error, color_scheme="red", role="alert")),
+        rx.hstack(
+            rx.button(save_label, type="submit"),
+            rx.cond(saved != "", rx.text(saved, color_scheme="green", size="2", role="status")),
+            align="center",
+            spacing="3",
+        ),
+    )
+
+
 def _role_row(role: rx.Var[RoleView]) -> rx.Component:
     return rx.table.row(
         rx.table.cell(role.name),
@@ -176,13 +190,7 @@ def _chat_tab() -> rx.Component:
                     error=s.employee_error,
                 ),
             ),
-            rx.cond(s.form_error != "", rx.callout(s.form_error, color_scheme="red", role="alert")),
-            rx.hstack(
-                rx.button(t("settings.save"), type="submit"),
-                rx.cond(s.saved != "", rx.text(s.saved, color_scheme="green", size="2", role="status")),
-                align="center",
-                spacing="3",
-            ),
+            *_form_footer(s, t("settings.save")),
             spacing="4",
             max_width="640px",
             padding_top="12px",
@@ -424,13 +432,7 @@ def _bot_tab() -> rx.Component:
                     _bot_text("no_reply_text"),
                     _restart_field(),
                 ),
-                rx.cond(s.form_error != "", rx.callout(s.form_error, color_scheme="red", role="alert")),
-                rx.hstack(
-                    rx.button(t("bot_settings.save"), type="submit"),
-                    rx.cond(s.saved != "", rx.text(s.saved, color_scheme="green", size="2", role="status")),
-                    align="center",
-                    spacing="3",
-                ),
+                *_form_footer(s, t("bot_settings.save")),
                 spacing="4",
                 max_width="640px",
                 padding_top="12px",
