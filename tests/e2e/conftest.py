@@ -12,7 +12,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Locator, Page, sync_playwright
 
 from chat_crm.config import PROJECT_ROOT
 from tests.servers import free_port
@@ -150,3 +150,14 @@ def open_chat_of(page: Page, base_url: str, client_name: str) -> None:
         "link", name=client_name
     ).click()
     page.wait_for_url("**/support/chats/*")
+
+
+def send(page: Page, text: str) -> None:
+    """Type into «Сообщение» and press «Отправить», on either screen."""
+    page.get_by_placeholder("Сообщение").fill(text)
+    page.get_by_role("button", name="Отправить").click()
+
+
+def bubble(page: Page, text: str) -> Locator:
+    """The message bubbles that show ``text``."""
+    return page.locator("[data-testid=message]").filter(has_text=text)

@@ -30,7 +30,7 @@ from chat_crm.models import (
     UnitStatus,
     utcnow,
 )
-from tests.e2e.conftest import RunningApp, login, open_client_app, start_client_app
+from tests.e2e.conftest import RunningApp, bubble, login, open_client_app, start_client_app
 
 pytestmark = pytest.mark.e2e
 
@@ -111,10 +111,6 @@ def _client_with(engine: sa.Engine, *, statuses: set[UnitStatus] | None, accepta
     raise LookupError(f"no demo client with {statuses}")
 
 
-def _bubble(page: Page, text: str):  # type: ignore[no-untyped-def]
-    return page.locator("[data-testid=message]").filter(has_text=text)
-
-
 def _topics(page: Page) -> list[str]:
     panel = page.get_by_test_id("bot-panel")
     return [b.strip() for b in panel.get_by_role("button").all_inner_texts() if "Назад" not in b]
@@ -127,7 +123,7 @@ def test_a_unit_in_each_status_offers_exactly_its_topics_and_back_returns(
     client_id = _client_with(bot_on, statuses=set(UnitStatus))
     page = browser.new_context().new_page()
     name = open_client_app(page, app_server.url, str(client_id))
-    greeting = _bubble(page, GREETING)
+    greeting = bubble(page, GREETING)
     expect(greeting.last).to_contain_text("Смирнова Анна Сергеевна")  # the S9 employee (B1)
     expect(greeting.last.locator("img")).to_have_attribute("src", "/avatars/admin.svg")
     slides = page.get_by_test_id("unit-choice")
@@ -149,7 +145,7 @@ def test_a_unit_in_each_status_offers_exactly_its_topics_and_back_returns(
 
     slides.filter(has_text="Сделка").click()
     page.get_by_test_id("bot-panel").get_by_role("button", name="Сделка").click()
-    expect(_bubble(page, BEFORE_TRANSFER)).to_be_visible()
+    expect(bubble(page, BEFORE_TRANSFER)).to_be_visible()
     expect(page.get_by_test_id("bot-panel")).to_have_count(0)
 
     staff = browser.new_context().new_page()
@@ -181,8 +177,8 @@ def test_a_client_without_units_chooses_purchase_or_other(
     open_client_app(page, app_server.url, picker_last)
     expect(page.get_by_test_id("unit-choice")).to_have_count(0)
     page.get_by_role("button", name="Покупка недвижимости").click()
-    expect(_bubble(page, "Покупка недвижимости")).to_be_visible()
-    expect(_bubble(page, BEFORE_TRANSFER)).to_be_visible()
+    expect(bubble(page, "Покупка недвижимости")).to_be_visible()
+    expect(bubble(page, BEFORE_TRANSFER)).to_be_visible()
     page.context.close()
 
 
@@ -196,7 +192,7 @@ def test_free_text_during_the_bot_goes_to_other_question(
     expect(page.get_by_test_id("unit-choice")).to_have_count(1)
     page.get_by_placeholder("Сообщение").fill("Где получить справку?")
     page.get_by_role("button", name="Отправить").click()
-    expect(_bubble(page, BEFORE_TRANSFER)).to_be_visible()
+    expect(bubble(page, BEFORE_TRANSFER)).to_be_visible()
     expect(page.get_by_test_id("bot-panel")).to_have_count(0)
     with Session(bot_on) as session:
         chat = session.exec(select(Chat).where(Chat.client_id == client_id)).one()
@@ -230,10 +226,10 @@ def test_with_the_bot_off_an_authorized_client_gets_the_basic_scenario(
         open_client_app(page, app_server.url, str(client_id))
         expect(page.get_by_placeholder("Сообщение")).to_be_visible()
         expect(page.get_by_test_id("bot-panel")).to_have_count(0)
-        expect(_bubble(page, GREETING)).to_have_count(0)
+        expect(bubble(page, GREETING)).to_have_count(0)
         page.get_by_placeholder("Сообщение").fill("Без бота")
         page.get_by_role("button", name="Отправить").click()
-        expect(_bubble(page, "Без бота")).to_be_visible()
+        expect(bubble(page, "Без бота")).to_be_visible()
         page.context.close()
         with Session(bot_on) as session:  # the first message opened a dialog with the S4 responsible
             chat = session.exec(select(Chat).where(Chat.client_id == client_id)).one()
@@ -268,7 +264,7 @@ def test_from_an_acceptance_card_the_unit_is_chosen_and_its_responsible_assigned
     # The unit is already chosen: the bot asks for the topic straight away (B10).
     panel = page.get_by_test_id("bot-panel")
     panel.get_by_role("button", name="Приемка").click()
-    expect(_bubble(page, BEFORE_TRANSFER)).to_be_visible()
+    expect(bubble(page, BEFORE_TRANSFER)).to_be_visible()
     with Session(bot_on) as session:
         chat = session.exec(select(Chat).where(Chat.client_id == client_id)).one()
         assert (chat.topic, chat.responsible_id) == (Topic.acceptance, responsible_id)
@@ -301,12 +297,12 @@ def test_silence_closes_the_dialog_live_and_the_next_entry_greets_again(
         chat.inactivity_due_at = utcnow() - timedelta(seconds=1)
         session.add(chat)
         session.commit()
-    expect(_bubble(page, "Мы не получили ответа и закрываем диалог.")).to_be_visible(timeout=15_000)
+    expect(bubble(page, "Мы не получили ответа и закрываем диалог.")).to_be_visible(timeout=15_000)
     expect(page.get_by_test_id("bot-panel")).to_have_count(0)
     page.get_by_role("button", name="← Назад").click()
     page.get_by_role("button", name="Связаться с нами").click()
     page.get_by_role("button", name="Написать в чат").click()
-    expect(_bubble(page, GREETING)).to_have_count(2)
+    expect(bubble(page, GREETING)).to_have_count(2)
     expect(page.get_by_test_id("unit-choice")).to_have_count(1)
     page.context.close()
 

@@ -14,7 +14,15 @@ from playwright.sync_api import Browser, Locator, Page, expect
 from sqlmodel import Session, create_engine, select
 
 from chat_crm.models import AuthorKind, Chat, Client, Message
-from tests.e2e.conftest import RunningApp, login, open_chat_of, open_client_app, start_client_app
+from tests.e2e.conftest import (
+    RunningApp,
+    bubble,
+    login,
+    open_chat_of,
+    open_client_app,
+    send,
+    start_client_app,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -36,15 +44,6 @@ def png_bytes(width: int = 40, height: int = 30) -> bytes:
 
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
-
-
-def _send(page: Page, text: str) -> None:
-    page.get_by_placeholder("Сообщение").fill(text)
-    page.get_by_role("button", name="Отправить").click()
-
-
-def _bubble(page: Page, text: str) -> Locator:
-    return page.locator("[data-testid=message]").filter(has_text=text)
 
 
 def _attach(page: Page, name: str, mime: str, data: bytes | Path) -> None:
@@ -74,12 +73,12 @@ def pair(app_server: RunningApp, browser: Browser) -> Iterator[tuple[Page, Page]
 def _start(app_server: RunningApp, staff: Page, client: Page, picker_index: int, first: str) -> str:
     """The client writes ``first``; the manager opens that chat. Returns the client's name."""
     name = open_client_app(client, app_server.url, picker_index)
-    _send(client, first)
-    expect(_bubble(client, first)).to_be_visible()
+    send(client, first)
+    expect(bubble(client, first)).to_be_visible()
     login(staff, app_server.url, "manager@demo.ru")
     staff.wait_for_url("**/support/chats")
     open_chat_of(staff, app_server.url, name)
-    expect(_bubble(staff, first)).to_be_visible()
+    expect(bubble(staff, first)).to_be_visible()
     return name
 
 
@@ -96,7 +95,7 @@ def test_files_go_both_ways_are_shown_and_reach_only_their_chat(
     _attach(client, "трещина.png", "image/png", png_bytes())
     expect(client.get_by_test_id("staged-file")).to_contain_text("трещина.png")
     client.get_by_role("button", name="Отправить").click()
-    photo = _bubble(staff, f"Фото трещины {stamp}").get_by_test_id("message-image")
+    photo = bubble(staff, f"Фото трещины {stamp}").get_by_test_id("message-image")
     expect(photo).to_be_visible()
     assert photo.evaluate("img => img.naturalWidth") == 40  # served, decoded, drawn
     image_url = photo.get_attribute("src") or ""
@@ -155,7 +154,7 @@ def test_emoji_and_voice_input_in_the_crm_composer(
     expect(staff.get_by_placeholder("Сообщение")).to_have_value("Добро пожаловать 🔑")
     staff.keyboard.press("Escape")
     staff.get_by_role("button", name="Отправить").click()
-    expect(_bubble(client, "Добро пожаловать 🔑")).to_be_visible()
+    expect(bubble(client, "Добро пожаловать 🔑")).to_be_visible()
 
     # Chromium has speech recognition: the microphone is offered.
     expect(staff.get_by_role("button", name="Голосовой ввод", exact=True)).to_be_enabled()
@@ -213,7 +212,7 @@ def test_deep_links_render_as_cards_and_open_real_screens(
         expect(staff.get_by_test_id("attached-link")).to_have_count(0)
 
     send_link("Список готовых помещений проекта", "ЖК «Речной квартал»", f"Готовые {stamp}")
-    card = _bubble(client, f"Готовые {stamp}").get_by_test_id("deep-link")
+    card = bubble(client, f"Готовые {stamp}").get_by_test_id("deep-link")
     expect(card).to_contain_text("ЖК «Речной квартал»")
     expect(card.locator("img")).to_have_count(0)  # plain, no picture (M5)
     card.click()
@@ -224,14 +223,14 @@ def test_deep_links_render_as_cards_and_open_real_screens(
     client.get_by_role("button", name="← Назад").click()
 
     send_link("Детальная карточка проекта", "ЖК «Северный парк»", f"О проекте {stamp}")
-    card = _bubble(client, f"О проекте {stamp}").get_by_test_id("deep-link")
+    card = bubble(client, f"О проекте {stamp}").get_by_test_id("deep-link")
     expect(card.locator("img")).to_have_attribute("src", "/covers/project-1.svg")
     card.click()
     expect(client.get_by_text("Квартал бизнес-класса у лесопарка")).to_be_visible()
     client.get_by_role("button", name="← Назад").click()
 
     send_link("Калькулятор ипотеки", None, f"Посчитайте {stamp}")
-    card = _bubble(client, f"Посчитайте {stamp}").get_by_test_id("deep-link")
+    card = bubble(client, f"Посчитайте {stamp}").get_by_test_id("deep-link")
     expect(card).to_contain_text("Подберите ипотечное предложение")
     expect(card.locator("img")).to_have_attribute("src", "/deeplinks/mortgage.svg")
     card.click()
@@ -254,39 +253,39 @@ def test_edits_deletes_and_read_marks_reach_the_other_side_live(
     stamp = str(int(time.time()))
     _start(app_server, staff, client, 8, f"Первое {stamp}")
     # The employee has the chat open: the client's message is read, live (M11).
-    expect(_bubble(client, f"Первое {stamp}").get_by_test_id("read-mark")).to_be_visible()
+    expect(bubble(client, f"Первое {stamp}").get_by_test_id("read-mark")).to_be_visible()
     # ... so the client may only copy it now (M7).
-    menu = _context_menu(client, _bubble(client, f"Первое {stamp}"))
+    menu = _context_menu(client, bubble(client, f"Первое {stamp}"))
     expect(menu.get_by_role("menuitem", name="Копировать")).to_be_visible()
     expect(menu.get_by_role("menuitem", name="Редактировать")).to_have_count(0)
     client.keyboard.press("Escape")
 
     # The employee edits and deletes its own message; the client sees both live (M6).
-    _send(staff, f"Ключи в понедельник {stamp}")
-    expect(_bubble(client, f"Ключи в понедельник {stamp}")).to_be_visible()
-    _context_menu(staff, _bubble(staff, f"Ключи в понедельник {stamp}")).get_by_role(
+    send(staff, f"Ключи в понедельник {stamp}")
+    expect(bubble(client, f"Ключи в понедельник {stamp}")).to_be_visible()
+    _context_menu(staff, bubble(staff, f"Ключи в понедельник {stamp}")).get_by_role(
         "menuitem", name="Редактировать"
     ).click()
     expect(staff.get_by_text("Редактирование сообщения")).to_be_visible()
     staff.get_by_placeholder("Сообщение").fill(f"Ключи во вторник {stamp}")
     staff.get_by_role("button", name="Сохранить").click()
-    expect(_bubble(client, f"Ключи во вторник {stamp}")).to_contain_text("изменено")
-    _context_menu(staff, _bubble(staff, f"Ключи во вторник {stamp}")).get_by_role(
+    expect(bubble(client, f"Ключи во вторник {stamp}")).to_contain_text("изменено")
+    _context_menu(staff, bubble(staff, f"Ключи во вторник {stamp}")).get_by_role(
         "menuitem", name="Удалить"
     ).click()
-    expect(_bubble(client, f"Ключи во вторник {stamp}")).to_have_count(0)
+    expect(bubble(client, f"Ключи во вторник {stamp}")).to_have_count(0)
     expect(client.locator("[data-testid=message]").filter(has_text="Сообщение удалено")).to_have_count(1)
 
     # The client edits a message nobody has read yet: staff leaves the chat first.
     staff.goto(f"{app_server.url}/support/chats")
-    _send(client, f"Опечатка {stamp}")
-    menu = _context_menu(client, _bubble(client, f"Опечатка {stamp}"))
+    send(client, f"Опечатка {stamp}")
+    menu = _context_menu(client, bubble(client, f"Опечатка {stamp}"))
     menu.get_by_role("menuitem", name="Редактировать").click()
     client.get_by_placeholder("Сообщение").fill(f"Исправлено {stamp}")
     client.get_by_role("button", name="Сохранить").click()
-    expect(_bubble(client, f"Исправлено {stamp}")).to_be_visible()
+    expect(bubble(client, f"Исправлено {stamp}")).to_be_visible()
     staff.go_back()
-    expect(_bubble(staff, f"Исправлено {stamp}")).to_be_visible()
+    expect(bubble(staff, f"Исправлено {stamp}")).to_be_visible()
     history = staff.get_by_test_id("history-entry").filter(has_text=f"Опечатка {stamp}")
     expect(history).to_contain_text(f"Сообщение: Опечатка {stamp} → Исправлено {stamp}")
     original = staff.get_by_test_id("history-entry").filter(has_text=f"Ключи в понедельник {stamp}")
@@ -301,7 +300,7 @@ def test_a_send_without_network_is_kept_and_resent_once(
     stamp = str(int(time.time()))
     _start(app_server, staff, client, 9, f"Связь есть {stamp}")
     client.get_by_label("Нет сети").click()
-    _send(client, f"Без сети {stamp}")
+    send(client, f"Без сети {stamp}")
     unsent = client.get_by_test_id("unsent-message").filter(has_text=f"Без сети {stamp}")
     expect(unsent).to_contain_text("Не отправлено")
     expect(unsent.get_by_role("button", name="Копировать")).to_be_visible()
@@ -317,18 +316,18 @@ def test_a_send_without_network_is_kept_and_resent_once(
     client.get_by_label("Нет сети").click()
     unsent.get_by_role("button", name="Повторить").click()
     expect(unsent).to_have_count(0)
-    expect(_bubble(client, f"Без сети {stamp}")).to_have_count(1)
-    expect(_bubble(staff, f"Без сети {stamp}")).to_have_count(1)
+    expect(bubble(client, f"Без сети {stamp}")).to_have_count(1)
+    expect(bubble(staff, f"Без сети {stamp}")).to_have_count(1)
 
     # «Удалить» drops an unsent message without sending it.
     client.get_by_label("Нет сети").click()
-    _send(client, f"Передумал {stamp}")
+    send(client, f"Передумал {stamp}")
     client.get_by_test_id("unsent-message").filter(has_text=f"Передумал {stamp}").get_by_role(
         "button", name="Удалить"
     ).click()
     expect(client.get_by_test_id("unsent-message")).to_have_count(0)
     staff.reload()
-    expect(_bubble(staff, f"Передумал {stamp}")).to_have_count(0)
+    expect(bubble(staff, f"Передумал {stamp}")).to_have_count(0)
 
 
 @pytest.mark.feature("M9", "M10", "B8")
@@ -342,20 +341,20 @@ def test_closing_a_dialog_tells_the_client_and_the_next_message_opens_a_new_one(
     staff.get_by_role("menuitem", name="Вопрос решен").click()
     # The demo's «Чат-бот» texts (S10), in the name of the chat's responsible.
     responsible = staff.get_by_text("Ответственный", exact=True).locator("xpath=..").inner_text()
-    closing = _bubble(client, "Рады, что смогли помочь! Если появятся вопросы — пишите.")
+    closing = bubble(client, "Рады, что смогли помочь! Если появятся вопросы — пишите.")
     expect(closing).to_contain_text(responsible.split("\n")[-1].strip())
     expect(staff.get_by_role("button", name="Завершить диалог")).to_have_count(0)
     expect(
         staff.get_by_test_id("history-entry").filter(has_text="Диалог: Открыт → Завершен")
     ).to_contain_text("Вопрос решен")
 
-    _send(client, f"Ещё вопрос {stamp}")
-    expect(_bubble(staff, f"Ещё вопрос {stamp}")).to_be_visible()
+    send(client, f"Ещё вопрос {stamp}")
+    expect(bubble(staff, f"Ещё вопрос {stamp}")).to_be_visible()
     expect(staff.get_by_role("button", name="Завершить диалог")).to_be_visible()  # a new dialog
-    expect(_bubble(client, f"Первый вопрос {stamp}")).to_be_visible()  # the same chat, all of it
+    expect(bubble(client, f"Первый вопрос {stamp}")).to_be_visible()  # the same chat, all of it
     staff.get_by_role("button", name="Завершить диалог").click()
     staff.get_by_role("menuitem", name="Пользователь не ответил").click()
-    expect(_bubble(client, "Мы не получили ответа и закрываем диалог.")).to_be_visible()
+    expect(bubble(client, "Мы не получили ответа и закрываем диалог.")).to_be_visible()
 
 
 @pytest.mark.feature("M10")
@@ -365,8 +364,8 @@ def test_the_whole_history_stays_reachable(app_server: RunningApp, browser: Brow
     name = start_client_app(client, app_server.url, 39)  # a client who owns nothing and has no chat
     client.get_by_role("button", name="Связаться с нами").click()
     client.get_by_role("button", name="Написать в чат").click()
-    _send(client, "Самое первое сообщение")
-    expect(_bubble(client, "Самое первое сообщение")).to_be_visible()
+    send(client, "Самое первое сообщение")
+    expect(bubble(client, "Самое первое сообщение")).to_be_visible()
     engine = create_engine(app_server.env["DATABASE_URL"])
     with Session(engine) as session:
         chat = session.exec(select(Chat).join(Client).where(Client.full_name == name)).one()
@@ -379,9 +378,9 @@ def test_the_whole_history_stays_reachable(app_server: RunningApp, browser: Brow
     client.get_by_role("button", name="← Назад").click()
     client.get_by_role("button", name="Связаться с нами").click()
     client.get_by_role("button", name="Написать в чат").click()
-    expect(_bubble(client, "Старое 59")).to_be_visible()
-    expect(_bubble(client, "Самое первое сообщение")).to_have_count(0)
+    expect(bubble(client, "Старое 59")).to_be_visible()
+    expect(bubble(client, "Самое первое сообщение")).to_have_count(0)
     client.get_by_role("button", name="Показать предыдущие сообщения").click()
-    expect(_bubble(client, "Самое первое сообщение")).to_be_visible()
+    expect(bubble(client, "Самое первое сообщение")).to_be_visible()
     expect(client.get_by_role("button", name="Показать предыдущие сообщения")).to_have_count(0)
     client.context.close()

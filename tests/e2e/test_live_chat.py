@@ -5,22 +5,13 @@ from __future__ import annotations
 import time
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, expect
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
 
-from tests.e2e.conftest import RunningApp, login, open_client_app
+from tests.e2e.conftest import RunningApp, bubble, login, open_client_app, send
 
 pytestmark = pytest.mark.e2e
-
-
-def _send(page: Page, text: str) -> None:
-    page.get_by_placeholder("Сообщение").fill(text)
-    page.get_by_role("button", name="Отправить").click()
-
-
-def _bubble(page: Page, text: str):  # type: ignore[no-untyped-def]
-    return page.locator("[data-testid=message]").filter(has_text=text)
 
 
 @pytest.mark.feature("A2")
@@ -49,8 +40,8 @@ def test_a_message_travels_live_both_ways_and_survives_reload_and_restart(
     expect(client.get_by_text("Мы на связи")).to_be_visible()  # the S3 welcome stub
     expect(client.get_by_text("Продолжая переписку, вы соглашаетесь")).to_be_visible()
 
-    _send(client, f"Когда выдача ключей? {stamp}")
-    expect(_bubble(client, stamp)).to_be_visible()
+    send(client, f"Когда выдача ключей? {stamp}")
+    expect(bubble(client, stamp)).to_be_visible()
     expect(client.get_by_text("Продолжая переписку, вы соглашаетесь")).to_have_count(0)
 
     # The chat is in the list, marked unread, and opens to the message.
@@ -60,32 +51,32 @@ def test_a_message_travels_live_both_ways_and_survives_reload_and_restart(
     expect(row.locator(".rt-Badge")).to_have_text("1")
     row.get_by_role("link", name="Иванов Иван Иванович").click()
     staff.wait_for_url("**/support/chats/*")
-    expect(_bubble(staff, f"Когда выдача ключей? {stamp}")).to_be_visible()
+    expect(bubble(staff, f"Когда выдача ключей? {stamp}")).to_be_visible()
     expect(staff.get_by_test_id("history-entry").filter(has_text="Ответственный: — →")).to_have_count(1)
 
-    _send(staff, f"Ключи выдаём с понедельника {stamp}")
-    expect(_bubble(client, f"Ключи выдаём с понедельника {stamp}")).to_be_visible()  # live, no reload
-    _send(client, f"Спасибо! {stamp}")
-    expect(_bubble(staff, f"Спасибо! {stamp}")).to_be_visible()  # live, no reload
+    send(staff, f"Ключи выдаём с понедельника {stamp}")
+    expect(bubble(client, f"Ключи выдаём с понедельника {stamp}")).to_be_visible()  # live, no reload
+    send(client, f"Спасибо! {stamp}")
+    expect(bubble(staff, f"Спасибо! {stamp}")).to_be_visible()  # live, no reload
 
     # Text is text: markup a client types is shown, never run.
-    _send(client, f"<b>жирный</b><img src=x onerror=alert(1)> {stamp}")
-    expect(_bubble(staff, "<b>жирный</b>")).to_be_visible()
+    send(client, f"<b>жирный</b><img src=x onerror=alert(1)> {stamp}")
+    expect(bubble(staff, "<b>жирный</b>")).to_be_visible()
     expect(staff.locator("[data-testid=message] b")).to_have_count(0)
 
     staff.reload()
-    expect(_bubble(staff, f"Спасибо! {stamp}")).to_be_visible()
+    expect(bubble(staff, f"Спасибо! {stamp}")).to_be_visible()
 
     app_server.restart()
     staff.reload()
-    expect(_bubble(staff, f"Ключи выдаём с понедельника {stamp}")).to_be_visible()
+    expect(bubble(staff, f"Ключи выдаём с понедельника {stamp}")).to_be_visible()
     client.reload()
     client.get_by_role("button", name="Связаться с нами").click()
     client.get_by_role("button", name="Написать в чат").click()
-    expect(_bubble(client, f"Спасибо! {stamp}")).to_be_visible()
+    expect(bubble(client, f"Спасибо! {stamp}")).to_be_visible()
     # and still live after the restart
-    _send(client, f"После перезапуска {stamp}")
-    expect(_bubble(staff, f"После перезапуска {stamp}")).to_be_visible()
+    send(client, f"После перезапуска {stamp}")
+    expect(bubble(staff, f"После перезапуска {stamp}")).to_be_visible()
     staff.context.close()
     client.context.close()
 
