@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, create_engine
 
 from chat_crm.config import get_settings
+from chat_crm.realtime import ChatEvent
 
 
 @lru_cache(maxsize=4)
@@ -51,10 +52,10 @@ class UnitOfWork:
 
     def __init__(self, session: Session) -> None:
         self.session = session
-        self.events: list[tuple[str, dict[str, Any]]] = []
+        self.events: list[ChatEvent] = []
 
-    def announce(self, topic: str, payload: dict[str, Any]) -> None:
-        self.events.append((topic, payload))
+    def announce(self, event: ChatEvent) -> None:
+        self.events.append(event)
 
 
 @contextmanager
@@ -69,8 +70,8 @@ def unit_of_work() -> Iterator[UnitOfWork]:
         except BaseException:
             session.rollback()
             raise
-    for topic, payload in work.events:
-        realtime.publish(topic, payload)
+    for event in work.events:
+        realtime.publish(event)
 
 
 @contextmanager

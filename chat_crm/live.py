@@ -1,7 +1,11 @@
 """Delivers bus events to the screens open in this worker.
 
-A screen showing a chat registers its client token here; the listener task
-re-reads the database into that screen's state through ``app.modify_state``.
+A screen that shows a chat registers here. For each event the listener reads
+the database once for all the screens of that chat (``messages.live_batch``)
+and hands the same batch to each, which builds its own view in memory: the cost
+of a message does not grow with the number of screens showing it. The screen
+that caused an event already shows the result and is skipped.
+
 Each worker keeps its own registry: a browser's websocket lives on one worker,
 and with Redis every worker hears every event.
 """
@@ -10,74 +14,203 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
 
 import reflex as rx
 
 from chat_crm import realtime
+from chat_crm.realtime import ChatEvent, EventTopic
+from chat_crm.services import messages
+from chat_crm.services.messages import LiveBatch
 
 log = logging.getLogger(__name__)
 
 
-# chat id -> {client token: state class showing it}
-_viewers: dict[int, dict[str, type[rx.State]]] = {}
-# client token -> (chat id, state class): one chat per screen at a time
-_watching: dict[tuple[str, type[rx.State]], int] = {}
+@runtime_checkable
+class LiveScreen(Protocol):
+    """A Reflex state that shows one chat and takes its live events."""
+
+    async def apply_live(self, event: ChatEvent, batch: LiveBatch) -> int:
+        """Show what ``event`` says; return the newest message id the screen now shows."""
+        ...
 
 
-def watch(chat_id: int, token: str, state_cls: type[rx.State]) -> None:
-    previous = _watching.get((token, state_cls))
-    if previous is not None and previous != chat_id:
-        _viewers.get(previous, {}).pop(token, None)
-    _watching[(token, state_cls)] = chat_id
-    _viewers.setdefault(chat_id, {})[token] = state_cls
+@dataclass(frozen=True)
+class ScreenKey:
+    token: str  # the browser tab (Reflex client token)
+    screen: type[rx.State]
 
 
-def unwatch(token: str, state_cls: type[rx.State]) -> None:
-    chat_id = _watching.pop((token, state_cls), None)
-    if chat_id is not None:
-        _viewers.get(chat_id, {}).pop(token, None)
+class ScreenRegistry:
+    """Which screens of this worker show which chat, and the newest message each shows.
 
-
-def viewers_of(chat_id: int) -> list[tuple[str, type[rx.State]]]:
-    return list(_viewers.get(chat_id, {}).items())
-
-
-def _connected(app: rx.App, token: str) -> bool:
-    """Whether the tab behind ``token`` still has its websocket on this worker.
-
-    A closed tab must not keep reading messages (M11 counts them read).
+    One entry per (tab, screen class); a tab's entries go when its websocket closes.
     """
+
+    def __init__(self) -> None:
+        self._chat_of: dict[ScreenKey, int] = {}
+        self._last_id: dict[int, dict[ScreenKey, int]] = {}
+
+    def watch(self, token: str, screen: type[rx.State], chat_id: int, last_id: int = 0) -> None:
+        key = ScreenKey(token, screen)
+        previous = self._chat_of.get(key)
+        if previous is not None and previous != chat_id:
+            self._forget(key, previous)
+        self._chat_of[key] = chat_id
+        self._last_id.setdefault(chat_id, {})[key] = last_id
+
+    def seen(self, key: ScreenKey, chat_id: int, last_id: int) -> None:
+        screens = self._last_id.get(chat_id)
+        if screens is not None and key in screens:
+            screens[key] = max(screens[key], last_id)
+
+    def unwatch(self, token: str, screen: type[rx.State]) -> None:
+        key = ScreenKey(token, screen)
+        chat_id = self._chat_of.pop(key, None)
+        if chat_id is not None:
+            self._forget(key, chat_id)
+
+    def drop_tab(self, token: str) -> None:
+        for key in [k for k in self._chat_of if k.token == token]:
+            self.unwatch(key.token, key.screen)
+
+    def _forget(self, key: ScreenKey, chat_id: int) -> None:
+        screens = self._last_id.get(chat_id, {})
+        screens.pop(key, None)
+        if not screens:
+            self._last_id.pop(chat_id, None)
+
+    def screens_of(self, chat_id: int) -> dict[ScreenKey, int]:
+        return dict(self._last_id.get(chat_id, {}))
+
+    def chats(self) -> list[int]:
+        return list(self._last_id)
+
+    def __len__(self) -> int:
+        return len(self._chat_of)
+
+
+registry = ScreenRegistry()
+
+Deliver = Callable[[ScreenKey, ChatEvent, LiveBatch], Awaitable[int]]
+
+
+def read_batch(event: ChatEvent, screens: dict[ScreenKey, int]) -> LiveBatch:
+    """The one database read for all ``screens`` of the event's chat."""
+    if event.topic == EventTopic.message:
+        # From the oldest screen's newest message: a screen that missed an event catches up.
+        after = min(screens.values()) if screens else 0
+        return messages.live_batch(chat_id=event.chat_id, after_id=max(after, 0))
+    if event.topic == EventTopic.message_changed:
+        return messages.live_batch(chat_id=event.chat_id, message_ids=(event.message_id,))
+    return LiveBatch()
+
+
+async def dispatch(event: ChatEvent, deliver: Deliver) -> int:
+    """Hand ``event`` to every screen of its chat but the one that caused it; returns how many."""
+    screens = {k: v for k, v in registry.screens_of(event.chat_id).items() if k.token != event.origin}
+    if event.topic == EventTopic.message:
+        # Screens already showing the message (its sender, or a catch-up) need nothing.
+        screens = {k: v for k, v in screens.items() if v < event.message_id}
+    if not screens:
+        return 0
+    batch = await asyncio.to_thread(read_batch, event, screens)
+
+    async def one(key: ScreenKey) -> None:
+        try:
+            registry.seen(key, event.chat_id, await deliver(key, event, batch))
+        except Exception:  # one broken tab must not stop the others
+            log.exception("live: delivery to %s failed", key.token)
+            registry.unwatch(key.token, key.screen)
+
+    await asyncio.gather(*(one(key) for key in screens))
+    return len(screens)
+
+
+def state_delivery(app: rx.App) -> Deliver:
+    """Deliver through Reflex: lock the tab's state, apply, and send the delta."""
+
+    async def deliver(key: ScreenKey, event: ChatEvent, batch: LiveBatch) -> int:
+        async with app.modify_state(rx.BaseStateToken(ident=key.token, cls=key.screen)) as root:
+            screen = await root.get_state(key.screen)
+            assert isinstance(screen, LiveScreen)
+            return await screen.apply_live(event, batch)
+
+    return deliver
+
+
+def _forget_closed_tabs(app: rx.App) -> None:
+    """Drop a tab's screens when its websocket closes: a closed tab reads nothing (M11)."""
     namespace = app.event_namespace
-    return namespace is None or token in namespace.token_to_sid
-
-
-async def _deliver(app: rx.App, token: str, state_cls: type[rx.State], event: dict[str, Any]) -> None:
-    if not _connected(app, token):
-        unwatch(token, state_cls)
+    if namespace is None or getattr(namespace, "_chat_crm_hooked", False):
         return
-    try:
-        async with app.modify_state(rx.BaseStateToken(ident=token, cls=state_cls)) as root:
-            screen = await root.get_state(state_cls)
-            screen._apply_live_event(event)  # type: ignore[attr-defined]
-    except Exception:  # one broken tab must not stop the others
-        log.exception("live: delivery to %s failed", token)
-        unwatch(token, state_cls)
+    original = namespace.on_disconnect
+
+    def on_disconnect(sid: str):  # type: ignore[no-untyped-def]
+        token = namespace.sid_to_token.get(sid)
+        if token:
+            registry.drop_tab(token)
+        return original(sid)
+
+    namespace.on_disconnect = on_disconnect  # type: ignore[method-assign]
+    namespace._chat_crm_hooked = True  # type: ignore[attr-defined]
+
+
+async def _resync_all(deliver: Deliver) -> None:
+    """After a gap in the bus, every screen catches up from the database by its last id."""
+    for chat_id in registry.chats():
+        await dispatch(ChatEvent(EventTopic.resync, chat_id=chat_id), deliver)
+
+
+class ChatOrder:
+    """Events of one chat are applied in order; different chats do not wait for each other."""
+
+    def __init__(self, deliver: Deliver) -> None:
+        self._deliver = deliver
+        self._tails: dict[int, asyncio.Task[None]] = {}
+
+    def schedule(self, event: ChatEvent) -> None:
+        previous = self._tails.get(event.chat_id)
+
+        async def run() -> None:
+            if previous is not None:
+                await asyncio.wait([previous])
+            await dispatch(event, self._deliver)
+
+        task = asyncio.create_task(run())
+        self._tails[event.chat_id] = task
+        task.add_done_callback(lambda done: self._done(event.chat_id, done))
+
+    def _done(self, chat_id: int, task: asyncio.Task[None]) -> None:
+        if self._tails.get(chat_id) is task:
+            del self._tails[chat_id]
+        if not task.cancelled() and task.exception() is not None:
+            log.error("live: dispatch failed", exc_info=task.exception())
 
 
 async def run_listener(app: rx.App) -> None:
     """The lifespan task: forever, hand each chat event to the screens showing that chat."""
+    deliver = state_delivery(app)
+    order = ChatOrder(deliver)
+    gap = False
+
+    async def subscribed() -> None:
+        nonlocal gap
+        if gap:  # events published while the bus was away are lost: read them instead
+            gap = False
+            await _resync_all(deliver)
+
     while True:
         try:
-            async for event in realtime.listen():
-                chat_id = event.get("chat_id")
-                if not isinstance(chat_id, int):
-                    continue
-                targets = viewers_of(chat_id)
-                if targets:
-                    await asyncio.gather(*(_deliver(app, token, cls, event) for token, cls in targets))
+            _forget_closed_tabs(app)
+            async for event in realtime.listen(on_subscribed=subscribed):
+                if event.chat_id:
+                    order.schedule(event)
         except asyncio.CancelledError:
             raise
         except Exception:  # Redis went away: wait, resubscribe; screens catch up by last id
-            log.exception("live: listener failed, restarting")
+            log.warning("live: the event bus failed; resubscribing")
+            gap = True
             await asyncio.sleep(1)

@@ -144,6 +144,14 @@ RU: dict[str, str] = {
     "message.cancel": "Отмена",
     "message.save": "Сохранить",
     "message.copied": "Текст скопирован",
+    "message.new_below": "Новые сообщения ↓",
+    "day.today": "Сегодня",
+    "day.yesterday": "Вчера",
+    "dialog.mark.opened": "Новый диалог",
+    "dialog.mark.resolved": "Диалог завершен: Вопрос решен",
+    "dialog.mark.no_reply": "Диалог завершен: Пользователь не ответил",
+    "typing.client": "Клиент печатает…",
+    "typing.employee": "{name} печатает…",
     "file.attach": "Прикрепить файл",
     "file.remove": "Убрать файл",
     "file.uploading": "Загрузка файла",
@@ -283,6 +291,12 @@ RU: dict[str, str] = {
     "bot_settings.unavailable": (
         "Чат-бот доступен при покупке продукта «Сделка», «Приемка», «Бронирование» или «Ипотека»"
     ),
+    # images: thumbnails, HEIC, full size on click (P7)
+    "error.image_broken": "Не удалось открыть изображение: файл поврежден или в неизвестном формате",
+    "error.image_too_large": "Изображение больше {limit} мегапикселей: выберите изображение поменьше",
+    "image.show_full": "Открыть изображение целиком",
+    "image.open_original": "Открыть оригинал",
+    "image.close": "Закрыть",
 }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -50,9 +51,7 @@ def session(sqlite_db: str) -> Iterator[Session]:
 def published(monkeypatch: pytest.MonkeyPatch) -> list[dict]:
     """Every event the services publish, in order."""
     events: list[dict] = []
-    monkeypatch.setattr(
-        realtime, "publish", lambda topic, payload: events.append({"topic": topic, **payload})
-    )
+    monkeypatch.setattr(realtime, "publish", lambda event: events.append(json.loads(event.to_json())))
     return events
 
 

@@ -39,6 +39,14 @@ class AuthorKind(enum.StrEnum):
     system = "system"
 
 
+class DialogMark(enum.StrEnum):
+    """Where a message stands in the chat's dialogs (P5): the line drawn beside it."""
+
+    opened = "opened"  # the first message of a new dialog: «Новый диалог» above it
+    resolved = "resolved"  # the closing text: «Диалог завершен: Вопрос решен» below it
+    no_reply = "no_reply"  # the closing text: «Диалог завершен: Пользователь не ответил»
+
+
 class DeepLinkKind(enum.StrEnum):
     project_card = "project_card"  # «Детальная карточка проекта»
     ready_units = "ready_units"  # «Список готовых помещений проекта»
@@ -104,6 +112,7 @@ class Message(SQLModel, table=True):
     deep_link_kind: DeepLinkKind | None = enum_column(DeepLinkKind, nullable=True)
     deep_link_project_id: int | None = Field(default=None, foreign_key="project.id")
     client_msg_id: str | None = Field(default=None, max_length=64)
+    dialog_mark: DialogMark | None = enum_column(DialogMark, nullable=True)
     created_at: datetime = created_at_field()
     edited_at: datetime | None = optional_time_field()
     deleted_at: datetime | None = optional_time_field()

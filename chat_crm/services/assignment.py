@@ -29,6 +29,7 @@ from chat_crm.models import (
     TopicRuleProject,
     Unit,
 )
+from chat_crm.realtime import ChatEvent, EventTopic
 from chat_crm.texts import t
 
 _random = random.SystemRandom()
@@ -113,7 +114,7 @@ def assign_responsible(
                 text=f"Вас назначили ответственным в чате витрины №{chat.number}",
             )
         )
-        work.announce("staff.notification", {"employee_id": employee_id, "chat_id": chat.id})
+        work.announce(ChatEvent(EventTopic.staff_notification, chat_id=chat.id or 0, employee_id=employee_id))
     chat.responsible_id = employee_id
 
 

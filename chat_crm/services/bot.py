@@ -25,6 +25,7 @@ from chat_crm.models import (
     ChatChange,
     Client,
     ClientUnit,
+    DialogMark,
     DialogState,
     Employee,
     Message,
@@ -80,7 +81,7 @@ def restart_after(settings: BotSettings) -> timedelta:
 # ---- messages and history -----------------------------------------------------------
 
 
-def _bot_says(work: UnitOfWork, chat: Chat, text: str) -> None:
+def _bot_says(work: UnitOfWork, chat: Chat, text: str, mark: DialogMark | None = None) -> None:
     """A bot message, signed by the S9 employee when one is set (B1)."""
     settings = bot_settings_row(work.session)
     sender = (
@@ -90,7 +91,12 @@ def _bot_says(work: UnitOfWork, chat: Chat, text: str) -> None:
     add_message(
         work,
         chat,
-        Message(author_kind=AuthorKind.bot, employee_id=sender.id if sender else None, text=text),
+        Message(
+            author_kind=AuthorKind.bot,
+            employee_id=sender.id if sender else None,
+            text=text,
+            dialog_mark=mark,
+        ),
     )
     schedule_inactivity(work.session, chat)
 
@@ -138,7 +144,7 @@ def _start(work: UnitOfWork, chat: Chat) -> None:
     if chat.unit_id is not None or chat.topic is not None:
         _record(work, chat, "unit", unit_caption(work.session, chat.unit_id)[0], t("dash"))
         chat.unit_id, chat.topic = None, None
-    _bot_says(work, chat, _text(settings.greeting_text, "bot.default.greeting"))
+    _bot_says(work, chat, _text(settings.greeting_text, "bot.default.greeting"), DialogMark.opened)
     _bot_says(work, chat, _text(settings.prompt_unit_text, "bot.default.prompt_unit"))
 
 
@@ -345,7 +351,9 @@ def close_inactive(now: datetime | None = None) -> int:
             settings = bot_settings_row(work.session)
             _record(work, chat, "dialog", t("dialog.open"), t("dialog.closed"), t("history.bot_closed"))
             chat.dialog_state, chat.bot_step = DialogState.closed, BotStep.none
-            _bot_says(work, chat, _text(settings.no_reply_text, "close.default.no_reply"))
+            _bot_says(
+                work, chat, _text(settings.no_reply_text, "close.default.no_reply"), DialogMark.no_reply
+            )
             chat.inactivity_due_at = None
             touch(work, chat)
             closed += 1

@@ -23,6 +23,7 @@ from chat_crm.models import (
     Unit,
     utcnow,
 )
+from chat_crm.realtime import ChatEvent, EventTopic
 from chat_crm.services.access import Permission, access_chat_as_employee, require_employee
 from chat_crm.services.timefmt import format_datetime
 from chat_crm.texts import t
@@ -273,7 +274,7 @@ def touch(work: UnitOfWork, chat: Chat) -> None:
     """Mark the chat changed and tell every screen showing it."""
     chat.updated_at = utcnow()
     work.session.add(chat)
-    work.announce("chat.changed", {"chat_id": chat.id})
+    work.announce(ChatEvent(EventTopic.changed, chat_id=chat.id or 0))
 
 
 def add_message(work: UnitOfWork, chat: Chat, message: Message) -> int:
@@ -288,5 +289,5 @@ def add_message(work: UnitOfWork, chat: Chat, message: Message) -> int:
     work.session.add(chat)
     work.session.add(message)
     work.session.flush()
-    work.announce("chat.message", {"chat_id": chat.id, "message_id": message.id})
+    work.announce(ChatEvent(EventTopic.message, chat_id=chat.id or 0, message_id=message.id or 0))
     return message.id or 0

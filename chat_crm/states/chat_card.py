@@ -7,7 +7,6 @@ from typing import Any, BinaryIO, ClassVar
 
 import reflex as rx
 
-from chat_crm import live
 from chat_crm.services import attachments, chats, deeplinks, messages
 from chat_crm.services.errors import ServiceError
 from chat_crm.services.messages import HISTORY_LIMIT
@@ -16,8 +15,16 @@ from chat_crm.states.session import SessionState
 from chat_crm.texts import t
 
 
+def first_name(full_name: str) -> str:
+    """«Анна» of «Соколова Анна Сергеевна»: how the client's typing indicator names staff."""
+    words = full_name.split()
+    return words[1] if len(words) >= 2 else full_name
+
+
 class ChatCardState(ConversationMixin, SessionState):
+    _side: ClassVar[str] = "employee"
     _read_by: ClassVar[str] = "client"
+    _viewer_id: int = 0
     chat_id: int = 0
     card: chats.ChatCard | None = None
     history: list[chats.HistoryEntry] = []
@@ -39,12 +46,23 @@ class ChatCardState(ConversationMixin, SessionState):
     def link_needs_project(self) -> bool:
         return self.link_kind in {k.value for k in deeplinks.NEEDS_PROJECT}
 
-    def _reload(self) -> None:
+    def _read_card(self) -> tuple[chats.ChatCard, list[chats.HistoryEntry]]:
         employee_id = self._employee_id()
-        self.card = chats.chat_card(employee_id=employee_id, chat_id=self.chat_id)
-        self.history = chats.chat_history(employee_id=employee_id, chat_id=self.chat_id)
+        return (
+            chats.chat_card(employee_id=employee_id, chat_id=self.chat_id),
+            chats.chat_history(employee_id=employee_id, chat_id=self.chat_id),
+        )
+
+    async def _reload(self) -> None:
+        self.card, self.history = await self._off_loop(self._read_card)
 
     # ---- the conversation hooks ---------------------------------------------------------
+    def _viewer(self) -> messages.Viewer:
+        return messages.Viewer(employee_id=self._viewer_id)
+
+    def _shown_chat(self) -> int:
+        return self.chat_id if self.card is not None and self.route_chat_id == self.chat_id else 0
+
     def _load_messages(
         self, after_id: int = 0, before_id: int = 0, limit: int = HISTORY_LIMIT
     ) -> list[messages.MessageView]:
@@ -67,49 +85,53 @@ class ChatCardState(ConversationMixin, SessionState):
     def _delete(self, message_id: int) -> None:
         messages.delete_employee_message(employee_id=self._employee_id(), message_id=message_id)
 
+    def _mark_read(self) -> None:
+        messages.mark_read_by_employee(employee_id=self._employee_id(), chat_id=self.chat_id)
+
+    def _typing_name(self) -> str:
+        self._employee_id()  # the session still holds
+        return t("typing.employee", name=first_name(self.employee_name))
+
+    async def _on_new_messages(self, views: list[messages.MessageView]) -> None:
+        if self.card is not None:
+            # «Обновлено» is the newest message's time: no need to re-read the card.
+            self.card = dataclasses.replace(self.card, updated=views[-1].when)
+
+    async def _on_chat_changed(self) -> None:
+        try:
+            await self._reload()
+        except ServiceError:
+            self.card = None
+
+    def _open(self) -> tuple[chats.ChatCard, list[chats.HistoryEntry], list[messages.MessageView], Any]:
+        """Everything the card shows, read in one trip off the event loop."""
+        employee_id = self._employee_id()
+        card, history = self._read_card()
+        choices = deeplinks.deep_link_choices(employee_id=employee_id) if self.can_send else None
+        return card, history, self._load_messages(), choices
+
     @rx.event
-    def on_load(self):  # type: ignore[no-untyped-def]
-        if not self._identify():
+    async def on_load(self):  # type: ignore[no-untyped-def]
+        if not await self._off_loop(self._identify):
             return rx.redirect("/login")
+        self._unwatch()
         self.chat_id = self.route_chat_id
-        self.card, self.messages, self.history, self.editing_id = None, [], [], 0
+        self.card, self.messages, self.fresh, self.history, self.editing_id = None, [], [], [], 0
         self.draft_id = self.draft_id or new_draft_id()
         try:
-            employee_id = self._employee_id()
-            messages.mark_read_by_employee(employee_id=employee_id, chat_id=self.chat_id)
-            self._reload()
-            self._show_latest()
-            if self.can_send:
-                self.link_choices = deeplinks.deep_link_choices(employee_id=employee_id)
+            self._viewer_id = await self._off_loop(self._employee_id)
+            card, history, views, self.link_choices = await self._off_loop(self._open)
         except ServiceError as err:
             self.error = err.message
             return None
-        self.error = ""
-        live.watch(self.chat_id, self.router.session.client_token, ChatCardState)
+        self.card, self.history, self.error = card, history, ""
+        self._show(views)
+        self._watch(self.chat_id)
         # M4: offer dictation only where the browser has speech recognition.
         return rx.call_script(
             "!!(window.SpeechRecognition || window.webkitSpeechRecognition)",
             callback=ChatCardState.set_voice_supported,
         )
-
-    def _apply_live_event(self, event: dict[str, Any]) -> None:
-        if self.route_chat_id != self.chat_id:
-            # The tab went on to another page: it no longer shows (or reads) this chat.
-            live.unwatch(self.router.session.client_token, ChatCardState)
-            return
-        if event.get("chat_id") != self.chat_id or self.card is None:
-            return
-        try:
-            if self._apply_message_event(event):
-                # The employee is looking at the chat: what arrives is read (M11).
-                messages.mark_read_by_employee(employee_id=self._employee_id(), chat_id=self.chat_id)
-                if self.card is not None and self.messages:
-                    # «Обновлено» is the newest message's time: no need to re-read the card.
-                    self.card = dataclasses.replace(self.card, updated=self.messages[-1].when)
-            elif event.get("topic") == "chat.changed":
-                self._reload()
-        except ServiceError:
-            self.card = None
 
     @rx.event
     def set_voice_supported(self, supported: bool) -> None:
@@ -159,35 +181,42 @@ class ChatCardState(ConversationMixin, SessionState):
         self.link_label, self.link_kind, self.link_project = "", "", ""
 
     # ---- sending ----------------------------------------------------------------------------
+    def _send_now(self, text: str) -> None:
+        messages.send_employee_message(
+            employee_id=self._employee_id(),
+            chat_id=self.chat_id,
+            text=text,
+            client_msg_id=self.draft_id,
+            attachment_id=self.staged.id if self.staged else None,
+            link_kind=self.link_kind if self.link_label else "",
+            link_project_id=int(self.link_project) if self.link_project.isdigit() else None,
+        )
+
     @rx.event
-    def send(self, form: dict[str, str]) -> None:
+    async def send(self, form: dict[str, str]) -> None:
         text = form.get("text", self.draft)
         if self.editing_id:
-            self._save_edit(text)
+            await self._save_edit(text)
             return
         try:
-            messages.send_employee_message(
-                employee_id=self._employee_id(),
-                chat_id=self.chat_id,
-                text=text,
-                client_msg_id=self.draft_id,
-                attachment_id=self.staged.id if self.staged else None,
-                link_kind=self.link_kind if self.link_label else "",
-                link_project_id=int(self.link_project) if self.link_project.isdigit() else None,
-            )
+            await self._off_loop(self._send_now, text)
         except ServiceError as err:
             self.error = err.message  # the typed text, file and link stay
             return
         self.remove_link()
-        self._after_send()
+        await self._after_send()
 
     @rx.event
-    def close_dialog(self, reason: str) -> None:
+    async def close_dialog(self, reason: str) -> None:
         try:
-            messages.close_dialog(employee_id=self._employee_id(), chat_id=self.chat_id, reason=reason)
+            await self._off_loop(
+                lambda: messages.close_dialog(
+                    employee_id=self._employee_id(), chat_id=self.chat_id, reason=reason
+                )
+            )
         except ServiceError as err:
             self.error = err.message
             return
         self.error = ""
-        self._catch_up()
-        self._reload()
+        await self._catch_up()
+        await self._reload()

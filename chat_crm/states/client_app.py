@@ -5,11 +5,10 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from typing import Any, BinaryIO, ClassVar
+from typing import BinaryIO, ClassVar
 
 import reflex as rx
 
-from chat_crm import live
 from chat_crm.models import Channel
 from chat_crm.routes import CLIENT_COOKIE
 from chat_crm.services import attachments, auth, bot, client_app, deeplinks, messages
@@ -30,7 +29,9 @@ class UnsentMessage:
 
 
 class ClientAppState(ConversationMixin, rx.State):
+    _side: ClassVar[str] = "client"
     _read_by: ClassVar[str] = "employee"
+    _chat_id: int = 0  # the client's chat, once it exists
     # A cookie, not local storage: the file route must know who asks for an attachment.
     app_token: str = rx.Cookie("", name=CLIENT_COOKIE, same_site="strict", max_age=30 * 86400)
     # the picker
@@ -81,6 +82,29 @@ class ClientAppState(ConversationMixin, rx.State):
             client_id=self._client_id(), after_id=after_id, before_id=before_id, limit=limit
         )
 
+    def _viewer(self) -> messages.Viewer:
+        return messages.Viewer()
+
+    def _shown_chat(self) -> int:
+        return self._chat_id if self.opened else 0
+
+    def _mark_read(self) -> None:
+        if self.screen == "chat":
+            messages.mark_read_by_client(client_id=self._client_id())
+
+    def _typing_name(self) -> str:
+        self._client_id()  # the app session still holds
+        return t("typing.client")
+
+    async def _on_new_messages(self, views: list[messages.MessageView]) -> None:
+        if self.screen != "chat":
+            # The badge on «Связаться с нами» counts live, without asking the database (N4).
+            self.unread += sum(1 for v in views if not v.is_mine)
+
+    async def _on_chat_changed(self) -> None:
+        if self.screen == "chat":  # e.g. the bot closed the dialog for inactivity
+            self.panel = await self._off_loop(lambda: bot.bot_panel(client_id=self._client_id()))
+
     def _stage_file(self, filename: str, stream: BinaryIO) -> attachments.StagedFile:
         if self.offline:
             raise ServiceError(t("error.offline"))
@@ -94,21 +118,35 @@ class ClientAppState(ConversationMixin, rx.State):
 
     # ---- the frame ----------------------------------------------------------------------------
     @rx.event
-    def on_load(self) -> None:
-        self.demo_clients = client_app.demo_clients()
-        self.projects = client_app.project_names()
-        self.opened = auth.resolve_client(self.app_token) is not None
+    async def on_load(self) -> None:
+        self.demo_clients, self.projects = await self._off_loop(
+            lambda: (client_app.demo_clients(), client_app.project_names())
+        )
+        self.opened = await self._off_loop(auth.resolve_client, self.app_token) is not None
         # A reload is an app relaunch: it starts on the storefront.
         self.screen, self.link = "storefront", None
-        live.unwatch(self.router.session.client_token, ClientAppState)
+        self._unwatch()
         if self.opened:
-            self._refresh_intro()
+            await self._refresh_intro()
 
-    def _refresh_intro(self) -> None:
+    def _read_intro(self) -> tuple[client_app.ChatIntro, int, list[bot.UnitCard], int | None]:
         client_id = self._client_id()
-        self.intro = client_app.chat_intro(client_id=client_id)
-        self.unread = messages.unread_for_client(client_id=client_id)
-        self.unit_cards = bot.unit_cards(client_id=client_id)
+        return (
+            client_app.chat_intro(client_id=client_id),
+            messages.unread_for_client(client_id=client_id),
+            bot.unit_cards(client_id=client_id),
+            messages.client_chat_id(client_id=client_id),
+        )
+
+    async def _refresh_intro(self) -> None:
+        self.intro, self.unread, self.unit_cards, chat_id = await self._off_loop(self._read_intro)
+        self._follow(chat_id)
+
+    def _follow(self, chat_id: int | None) -> None:
+        """Take the chat's live events, in the chat and outside it (the unread badge)."""
+        if chat_id:
+            self._chat_id = chat_id
+            self._watch(chat_id)
 
     @rx.event
     def set_picked(self, value: str) -> None:
@@ -123,25 +161,26 @@ class ClientAppState(ConversationMixin, rx.State):
         self.offline = bool(value)
 
     @rx.event
-    def open_app(self) -> None:
+    async def open_app(self) -> None:
         client_id = int(self.picked) if self.picked.isdigit() else None
         try:
-            self.app_token = auth.start_client_session(client_id, Channel(self.channel))
+            self.app_token = await self._off_loop(auth.start_client_session, client_id, Channel(self.channel))
         except ServiceError as err:
             self.error = err.message
             return
-        live.unwatch(self.router.session.client_token, ClientAppState)
-        self.opened, self.screen, self.messages, self.error = True, "storefront", [], ""
+        self._unwatch()
+        self._chat_id, self._last_id = 0, 0
+        self.opened, self.screen, self.messages, self.fresh, self.error = True, "storefront", [], [], ""
         self.draft, self.staged, self.editing_id = "", None, 0
         self._set_unsent([])  # another person's outbox is not this one's
-        self._refresh_intro()
+        await self._refresh_intro()
 
     @rx.event
-    def show(self, screen: str) -> None:
+    async def show(self, screen: str) -> None:
         self.screen = screen if screen in {"storefront", "contact"} else "storefront"
         self.unit_card = None
         if self.opened:
-            self._refresh_intro()
+            await self._refresh_intro()
 
     @rx.event
     def open_unit_card(self, unit_id: int) -> None:
@@ -149,93 +188,85 @@ class ClientAppState(ConversationMixin, rx.State):
         self.unit_card = next((c for c in self.unit_cards if c.id == unit_id), None)
         self.screen = "unit" if self.unit_card else "storefront"
 
+    def _enter_chat(self, unit_id: int) -> tuple[bot.BotPanel, list[messages.MessageView], int | None]:
+        client_id = self._client_id()
+        bot.enter_chat(client_id=client_id, unit_id=unit_id or None)
+        return (
+            bot.bot_panel(client_id=client_id),
+            self._load_messages(),
+            messages.client_chat_id(client_id=client_id),
+        )
+
     @rx.event
-    def open_chat(self, unit_id: int = 0) -> None:
+    async def open_chat(self, unit_id: int = 0) -> None:
         """«Написать в чат»; from a unit card, ``unit_id`` preselects that unit (B10)."""
         try:
-            client_id = self._client_id()
-            self._refresh_intro()
+            await self._refresh_intro()
             if self.intro is not None and not self.intro.chat_visible:
                 self.screen = "storefront"
                 return
             self.screen = "chat"
             self.draft_id = self.draft_id or new_draft_id()
-            bot.enter_chat(client_id=client_id, unit_id=unit_id or None)
-            self.panel = bot.bot_panel(client_id=client_id)
-            messages.mark_read_by_client(client_id=client_id)
-            self.unread = 0
-            self._show_latest()
-            self._watch(client_id)
+            self.panel, views, chat_id = await self._off_loop(self._enter_chat, unit_id)
         except ServiceError as err:
             self.error = err.message
-
-    def _watch(self, client_id: int) -> None:
-        chat_id = messages.client_chat_id(client_id=client_id)
-        if chat_id is not None:
-            live.watch(chat_id, self.router.session.client_token, ClientAppState)
-
-    def _apply_live_event(self, event: dict[str, Any]) -> None:
-        try:
-            if self.screen != "chat":
-                if event.get("topic") == "chat.message":
-                    self.unread = messages.unread_for_client(client_id=self._client_id())
-                return
-            if self._apply_message_event(event):
-                messages.mark_read_by_client(client_id=self._client_id())
-            if event.get("topic") == "chat.changed":
-                self.panel = bot.bot_panel(client_id=self._client_id())  # e.g. closed for inactivity
-        except ServiceError:
-            self.opened = False
+            return
+        self.unread = 0  # the browser reports reading once the chat is on screen (M11)
+        self._show(views)
+        self._follow(chat_id)
 
     # ---- the chat-bot's buttons (B2–B5) ---------------------------------------------------------
-    def _bot_step(self, step: Callable[[int], None]) -> None:
-        try:
+    async def _bot_step(self, step: Callable[[int], None]) -> None:
+        def run() -> tuple[bot.BotPanel, int | None]:
             client_id = self._client_id()
             step(client_id)
-            self.panel = bot.bot_panel(client_id=client_id)
+            return bot.bot_panel(client_id=client_id), messages.client_chat_id(client_id=client_id)
+
+        try:
+            self.panel, chat_id = await self._off_loop(run)
         except ServiceError as err:
             self.error = err.message
             return
         self.error = ""
-        self._watch(client_id)
-        self._catch_up()
+        self._follow(chat_id)
+        await self._catch_up()
 
     @rx.event
-    def pick_unit(self, unit_id: int) -> None:
-        self._bot_step(lambda client_id: bot.choose_unit(client_id=client_id, unit_id=unit_id))
+    async def pick_unit(self, unit_id: int) -> None:
+        await self._bot_step(lambda client_id: bot.choose_unit(client_id=client_id, unit_id=unit_id))
 
     @rx.event
-    def pick_other(self, choice: str) -> None:
-        self._bot_step(lambda client_id: bot.choose_other(client_id=client_id, choice=choice))
+    async def pick_other(self, choice: str) -> None:
+        await self._bot_step(lambda client_id: bot.choose_other(client_id=client_id, choice=choice))
 
     @rx.event
-    def pick_topic(self, topic: str) -> None:
-        self._bot_step(lambda client_id: bot.choose_topic(client_id=client_id, topic=topic))
+    async def pick_topic(self, topic: str) -> None:
+        await self._bot_step(lambda client_id: bot.choose_topic(client_id=client_id, topic=topic))
 
     @rx.event
-    def bot_back(self) -> None:
-        self._bot_step(lambda client_id: bot.back(client_id=client_id))
+    async def bot_back(self) -> None:
+        await self._bot_step(lambda client_id: bot.back(client_id=client_id))
 
     # ---- sending, and the outbox of M8 ---------------------------------------------------------
-    def _deliver(self, client_msg_id: str, text: str, file_id: int) -> None:
+    def _deliver(self, client_msg_id: str, text: str, file_id: int) -> tuple[bot.BotPanel, int | None]:
         if self.offline:
             raise ConnectionError  # the simulated network drops the request
         client_id = self._client_id()
         messages.send_client_message(
             client_id=client_id, text=text, client_msg_id=client_msg_id, attachment_id=file_id or None
         )
-        self._watch(client_id)
+        return bot.bot_panel(client_id=client_id), messages.client_chat_id(client_id=client_id)
 
     @rx.event
-    def send(self, form: dict[str, str]) -> None:
+    async def send(self, form: dict[str, str]) -> None:
         text = form.get("text", self.draft)
         if self.editing_id:
-            self._save_edit(text)
+            await self._save_edit(text)
             return
         file_id = self.staged.id if self.staged else 0
         try:
             messages.check_text(text, may_be_empty=bool(file_id))
-            self._deliver(self.draft_id, text, file_id)
+            self.panel, chat_id = await self._off_loop(self._deliver, self.draft_id, text, file_id)
         except ServiceError as err:
             self.error = err.message
             return
@@ -246,20 +277,21 @@ class ClientAppState(ConversationMixin, rx.State):
             self._set_unsent([*self.unsent, pending])
             self.error, self.draft, self.draft_id, self.staged = "", "", new_draft_id(), None
             return
-        self._after_send()
-        if self.panel.step:
-            self.panel = bot.bot_panel(client_id=self._client_id())  # free text ends the bot (B7)
+        self._follow(chat_id)  # free text ends the bot (B7); the panel above says so
+        await self._after_send()
         if self.intro is not None and self.intro.show_consent:
-            self._refresh_intro()  # the consent notice goes after the first message (S2)
+            await self._refresh_intro()  # the consent notice goes after the first message (S2)
 
     @rx.event
-    def retry(self, client_msg_id: str) -> None:
+    async def retry(self, client_msg_id: str) -> None:
         """Resend with the same id: a request that did reach the server is not stored twice."""
         pending = next((u for u in self.unsent if u.id == client_msg_id), None)
         if pending is None:
             return
         try:
-            self._deliver(pending.id, pending.text, pending.file_id)
+            self.panel, chat_id = await self._off_loop(
+                self._deliver, pending.id, pending.text, pending.file_id
+            )
         except ServiceError as err:
             self.error = err.message
             return
@@ -268,8 +300,9 @@ class ClientAppState(ConversationMixin, rx.State):
             return
         self._set_unsent([u for u in self.unsent if u.id != client_msg_id])
         self.error = ""
-        self._catch_up()
-        self._refresh_intro()
+        self._follow(chat_id)
+        await self._catch_up()
+        await self._refresh_intro()
 
     @rx.event
     def drop_unsent(self, client_msg_id: str) -> None:
@@ -277,9 +310,11 @@ class ClientAppState(ConversationMixin, rx.State):
 
     # ---- deep-link screens (M5, X1) ----------------------------------------------------------------
     @rx.event
-    def open_link(self, message_id: int) -> None:
+    async def open_link(self, message_id: int) -> None:
         try:
-            self.link = deeplinks.link_screen(client_id=self._client_id(), message_id=message_id)
+            self.link = await self._off_loop(
+                lambda: deeplinks.link_screen(client_id=self._client_id(), message_id=message_id)
+            )
         except ServiceError as err:
             self.error = err.message
             return

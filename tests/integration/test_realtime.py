@@ -10,21 +10,21 @@ import pytest
 from chat_crm import config, realtime
 
 
-def _run(coro) -> dict:  # type: ignore[no-untyped-def]
+def _run(coro) -> realtime.ChatEvent:  # type: ignore[no-untyped-def]
     # Playwright's sync API keeps a loop running in the main thread: use our own thread.
     with ThreadPoolExecutor(1) as pool:
         return pool.submit(asyncio.run, coro).result()
 
 
-async def _first_event(publish_after: float = 0.2) -> dict:
-    async def listen() -> dict:
+async def _first_event(publish_after: float = 0.2) -> realtime.ChatEvent:
+    async def listen() -> realtime.ChatEvent:
         async for event in realtime.listen():
             return event
         raise AssertionError("the bus stopped")
 
     task = asyncio.create_task(listen())
     await asyncio.sleep(publish_after)
-    realtime.publish("chat.message", {"chat_id": 17, "message_id": 912})
+    realtime.publish(realtime.ChatEvent(realtime.EventTopic.message, chat_id=17, message_id=912))
     return await asyncio.wait_for(task, 5)
 
 
@@ -33,7 +33,7 @@ def test_in_process_bus_delivers(monkeypatch: pytest.MonkeyPatch) -> None:
     config.reload_settings()
     realtime.reset_bus()
     event = _run(_first_event())
-    assert event == {"topic": "chat.message", "chat_id": 17, "message_id": 912}
+    assert event == realtime.ChatEvent(realtime.EventTopic.message, chat_id=17, message_id=912)
 
 
 @pytest.mark.integration
@@ -44,7 +44,7 @@ def test_redis_bus_delivers(monkeypatch: pytest.MonkeyPatch, redis_url: str) -> 
     try:
         assert isinstance(realtime.get_bus(), realtime.RedisBus)
         event = _run(_first_event(publish_after=0.5))
-        assert event == {"topic": "chat.message", "chat_id": 17, "message_id": 912}
+        assert event == realtime.ChatEvent(realtime.EventTopic.message, chat_id=17, message_id=912)
     finally:
         monkeypatch.delenv("REDIS_URL")
         config.reload_settings()

@@ -1,0 +1,1 @@
+from tests.services.conftest import world  # noqa: F401  the same small partner as the service tests
