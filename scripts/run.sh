@@ -15,4 +15,5 @@ cat <<MSG
   Демо-входы (пароль «demo»): admin@demo.ru, manager@demo.ru, operator@demo.ru
 
 MSG
-exec reflex run --env prod --single-port --frontend-port "$PORT"
+# Rebuilds the frontend only when the sources, the URL or the port changed.
+exec python -m chat_crm.serve --port "$PORT"

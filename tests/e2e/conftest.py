@@ -28,7 +28,7 @@ CHROMIUM_ARGS = [
 
 
 class RunningApp:
-    """``reflex run --env prod --single-port`` on a free port, on its own SQLite file."""
+    """The app as ``scripts/run.sh`` serves it (``chat_crm.serve``): a free port, its own SQLite file."""
 
     def __init__(self, data_dir: Path, extra_env: dict[str, str] | None = None) -> None:
         self.port = free_port()
@@ -54,7 +54,7 @@ class RunningApp:
     def start(self) -> None:
         log = self.log_path.open("a")
         self.proc = subprocess.Popen(
-            ["reflex", "run", "--env", "prod", "--single-port", "--frontend-port", str(self.port)],
+            [sys.executable, "-m", "chat_crm.serve", "--port", str(self.port)],
             env=self.env,
             cwd=PROJECT_ROOT,
             stdout=log,
