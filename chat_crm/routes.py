@@ -1,4 +1,4 @@
-"""HTTP beside Reflex's websocket: attachment downloads and the upload size guard (M2).
+"""HTTP beside Reflex's websocket: attachment downloads, image thumbnails (P7) and the upload size guard (M2).
 
 Both are ASGI pieces handed to ``rx.App(api_transformer=...)``.
 """
@@ -27,28 +27,41 @@ def file_url(attachment_id: int) -> str:
     return f"/files/{attachment_id}"
 
 
-def _find_file(request: Request, attachment_id: int) -> attachments.StoredFile | None:
-    """The file, if the request's own cookie belongs to someone who may see it."""
+def thumb_url(attachment_id: int) -> str:
+    return f"/files/{attachment_id}/thumb"
+
+
+def _find_file(request: Request, attachment_id: int, thumb: bool) -> attachments.StoredFile | None:
+    """The file (or its thumbnail), if the request's own cookie belongs to someone who may see it."""
     identity = auth.resolve_employee(request.cookies.get(EMPLOYEE_COOKIE, ""))
     if identity is not None:
         try:
             return attachments.file_for_employee(
-                employee_id=identity.employee_id, attachment_id=attachment_id
+                employee_id=identity.employee_id, attachment_id=attachment_id, thumb=thumb
             )
         except ServiceError:
             pass
     client_id = auth.resolve_client(request.cookies.get(CLIENT_COOKIE, ""))
     if client_id is not None:
         try:
-            return attachments.file_for_client(client_id=client_id, attachment_id=attachment_id)
+            return attachments.file_for_client(client_id=client_id, attachment_id=attachment_id, thumb=thumb)
         except ServiceError:
             pass
     return None
 
 
 async def download(request: Request) -> Response:
+    return _serve(request, thumb=False)
+
+
+async def download_thumb(request: Request) -> Response:
+    """The small JPEG made at upload; the original for a file that has none."""
+    return _serve(request, thumb=True)
+
+
+def _serve(request: Request, thumb: bool) -> Response:
     raw = request.path_params["attachment_id"]
-    found = _find_file(request, int(raw)) if raw.isdigit() else None
+    found = _find_file(request, int(raw), thumb) if raw.isdigit() else None
     if found is None:
         # The same answer for "no such file" and "not yours": nothing to probe.
         return Response(t("error.not_found"), status_code=404, media_type="text/plain; charset=utf-8")
@@ -66,7 +79,12 @@ async def download(request: Request) -> Response:
     )
 
 
-files_app = Starlette(routes=[Route("/files/{attachment_id}", download, methods=["GET"])])
+files_app = Starlette(
+    routes=[
+        Route("/files/{attachment_id}", download, methods=["GET"]),
+        Route("/files/{attachment_id}/thumb", download_thumb, methods=["GET"]),
+    ]
+)
 
 
 class UploadSizeLimit:

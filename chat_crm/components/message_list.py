@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from chat_crm.components.attachment_view import attachment
 from chat_crm.services.messages import MessageView
 from chat_crm.texts import t
 
@@ -18,42 +19,7 @@ def file_href(message: rx.Var[MessageView]) -> rx.Var[str]:
 
 
 def _file(message: rx.Var[MessageView]) -> rx.Component:
-    return rx.cond(
-        message.file_is_image,
-        rx.el.a(
-            rx.image(
-                src=file_href(message),
-                alt=message.file_name,
-                max_width="220px",
-                max_height="220px",
-                border_radius="8px",
-                object_fit="cover",
-                data_testid="message-image",
-            ),
-            href=file_href(message),
-            target="_blank",
-            rel="noopener",
-            title=t("file.open"),
-        ),
-        # Reflex renders anchors as router links, which would navigate inside the app;
-        # a target other than _self makes the router leave the click to the browser.
-        rx.el.a(
-            rx.hstack(
-                rx.icon("file-text", size=18),
-                rx.vstack(
-                    rx.text(message.file_name, size="2", weight="medium"),
-                    rx.text(message.file_size, size="1", color_scheme="gray"),
-                    spacing="0",
-                ),
-                align="center",
-                spacing="2",
-            ),
-            href=file_href(message),
-            download=message.file_name,
-            target="_blank",
-            data_testid="message-file",
-        ),
-    )
+    return attachment(message)
 
 
 def _link_card(message: rx.Var[MessageView], on_open: rx.EventHandler | None) -> rx.Component:

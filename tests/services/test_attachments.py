@@ -1,15 +1,21 @@
-"""Upload checks (M2): size, content by magic bytes, and who may fetch a file."""
+"""Upload checks (M2): size, content by magic bytes, and who may fetch a file;
+images decode, get a thumbnail, and HEIC becomes JPEG (P7)."""
 
 from __future__ import annotations
 
+import hashlib
 import io
 import os
+import struct
 import zipfile
+import zlib
 from pathlib import Path
 
+import pillow_heif
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from PIL import Image
 from sqlmodel import Session, func, select
 
 from chat_crm import config
@@ -18,8 +24,38 @@ from chat_crm.services import attachments, messages
 from chat_crm.services.errors import NotFound, ServiceError
 from tests import factories
 
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
-JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 64
+
+def _image_bytes(image: Image.Image, fmt: str, **options: object) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, fmt, **options)
+    return buffer.getvalue()
+
+
+def _halves(width: int, height: int) -> Image.Image:
+    """Left half red, right half blue: which way up a thumbnail came out shows."""
+    image = Image.new("RGB", (width, height), (0, 0, 255))
+    image.paste((255, 0, 0), (0, 0, width // 2, height))
+    return image
+
+
+def _heic(image: Image.Image) -> bytes:
+    buffer = io.BytesIO()
+    pillow_heif.from_pillow(image).save(buffer, quality=50)
+    return buffer.getvalue()
+
+
+def _png_header_only(width: int, height: int) -> bytes:
+    """A PNG that claims ``width`` × ``height`` in a few dozen bytes: a decompression bomb's header."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\x00" * 64))
+
+
+PNG = _image_bytes(Image.new("RGB", (4, 3), (10, 200, 10)), "PNG")
+JPEG = _image_bytes(Image.new("RGB", (4, 3), (200, 10, 10)), "JPEG")
 PDF = b"%PDF-1.7\n" + b"\x00" * 64
 OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 64
 
@@ -68,7 +104,7 @@ def test_the_allow_list_accepts_images_pdf_office_and_text(
 @given(
     head=st.sampled_from(FORBIDDEN_HEADS),
     tail=st.binary(max_size=256),
-    ext=st.sampled_from([".jpg", ".png", ".pdf", ".docx", ".exe", ".txt", ""]),
+    ext=st.sampled_from([".jpg", ".png", ".heic", ".pdf", ".docx", ".exe", ".txt", ""]),
 )
 def test_anything_else_is_refused_whatever_its_name_and_nothing_is_kept(
     session: Session, world, head: bytes, tail: bytes, ext: str
@@ -97,7 +133,7 @@ def test_40_mb_pass_and_40_mb_plus_one_byte_is_refused_without_a_trace(session: 
     with pytest.raises(ServiceError, match="Файл больше 40 МБ"):
         _stage(world, "план2.png", PNG + b"\x00" * (limit + 1 - len(PNG)))
     assert session.exec(select(func.count()).select_from(Attachment)).one() == 1
-    assert len(_stored_files()) == 1
+    assert len(_stored_files()) == 2  # the picture and its thumbnail
 
 
 @pytest.mark.feature("M2")
@@ -182,3 +218,122 @@ def test_deep_links_follow_the_partners_products_and_need_a_project_where_they_s
     send(DeepLinkKind.installments.value, None, 2)
     views = {v.id: v for v in messages.messages_for_client(client_id=world["client"].id)}
     assert (views[message_id].link_kind, views[message_id].link_title) == ("project_card", "ЖК «Тест»")
+
+
+def _thumb_of(row: Attachment) -> Image.Image:
+    path = config.get_settings().attachments_dir / (row.storage_key + ".thumb.jpg")
+    return Image.open(path)
+
+
+@pytest.mark.feature("P7")
+def test_a_photo_gets_a_thumbnail_in_the_bound_turned_the_way_the_camera_was_held(
+    session: Session, world
+) -> None:
+    exif = Image.Exif()
+    exif[0x0112] = 6  # stored lying on its side: "rotate 90° clockwise to show"
+    data = _image_bytes(_halves(1200, 600), "JPEG", exif=exif.tobytes(), quality=90)
+    row = session.get(Attachment, _stage(world, "фото.jpg", data).id)
+    assert (config.get_settings().attachments_dir / row.storage_key).read_bytes() == data  # kept as sent
+    with _thumb_of(row) as thumb:
+        assert (thumb.format, thumb.size) == ("JPEG", (220, 440))
+        top, bottom = thumb.getpixel((110, 20)), thumb.getpixel((110, 420))
+    assert top[0] > 200 and top[2] < 60  # the photo's left (red) edge is now on top
+    assert bottom[2] > 200 and bottom[0] < 60
+    served = attachments.file_for_client(client_id=world["client"].id, attachment_id=row.id, thumb=True)
+    assert (served.content_type, served.filename) == ("image/jpeg", "фото.jpg")
+    assert served.size < len(data)
+
+
+@pytest.mark.feature("P7")
+def test_a_transparent_png_thumbnail_is_white_where_it_was_clear_and_a_small_one_is_not_enlarged(
+    session: Session, world
+) -> None:
+    clear = Image.new("RGBA", (1000, 800), (0, 0, 0, 0))
+    clear.paste((0, 128, 0, 255), (0, 0, 500, 800))
+    row = session.get(Attachment, _stage(world, "схема.png", _image_bytes(clear, "PNG")).id)
+    with _thumb_of(row) as thumb:
+        assert (thumb.mode, thumb.size) == ("RGB", (440, 352))
+        assert thumb.getpixel((400, 100)) == (255, 255, 255)
+    small = session.get(Attachment, _stage(world, "значок.png", PNG).id)
+    with _thumb_of(small) as thumb:
+        assert thumb.size == (4, 3)
+
+
+@pytest.mark.feature("P7")
+def test_an_iphone_heic_photo_is_stored_as_jpeg_with_a_thumbnail(session: Session, world) -> None:
+    data = _heic(_halves(900, 1200))
+    assert data[4:12] == b"ftypheic"
+    staged = _stage(world, "IMG_0042.HEIC", data)
+    assert (staged.name, staged.is_image) == ("IMG_0042.jpg", True)
+    row = session.get(Attachment, staged.id)
+    stored = (config.get_settings().attachments_dir / row.storage_key).read_bytes()
+    assert (row.filename, row.content_type, row.is_image) == ("IMG_0042.jpg", "image/jpeg", True)
+    assert (row.size_bytes, row.sha256) == (len(stored), hashlib.sha256(stored).hexdigest())
+    with Image.open(io.BytesIO(stored)) as full:
+        assert (full.format, full.size) == ("JPEG", (900, 1200))
+    with _thumb_of(row) as thumb:
+        assert thumb.size == (330, 440)
+    served = attachments.file_for_employee(employee_id=world["operator"].id, attachment_id=row.id)
+    assert (served.content_type, served.filename) == ("image/jpeg", "IMG_0042.jpg")
+
+
+@pytest.mark.feature("P7")
+def test_a_heic_photo_renamed_jpg_by_the_phone_is_converted_too(session: Session, world) -> None:
+    row = session.get(Attachment, _stage(world, "photo.jpg", _heic(Image.new("RGB", (64, 48)))).id)
+    assert (row.filename, row.content_type) == ("photo.jpg", "image/jpeg")
+
+
+@pytest.mark.feature("P7")
+@pytest.mark.parametrize("side", [9000, 40000])
+def test_a_decompression_bomb_is_refused_before_decoding_and_nothing_is_kept(
+    session: Session, world, side: int
+) -> None:
+    with pytest.raises(ServiceError) as refused:
+        _stage(world, "бомба.png", _png_header_only(side, side))
+    assert refused.value.message == "Изображение больше 80 мегапикселей: выберите изображение поменьше"
+    assert refused.value.field == "file"
+    assert session.exec(select(func.count()).select_from(Attachment)).one() == 0
+    assert _stored_files() == []
+
+
+@pytest.mark.feature("P7")
+@pytest.mark.parametrize(
+    ("name", "data", "error"),
+    [
+        ("IMG_0001.heic", b"MZ\x90\x00" + b"\x00" * 4096, "Такой тип файла нельзя отправить"),
+        ("IMG_0002.heic", "Просто текст".encode() * 100, "Такой тип файла нельзя отправить"),
+        (
+            "IMG_0003.heic",
+            b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic" + os.urandom(2048),
+            "Не удалось",
+        ),
+        ("IMG_0004.heic", PNG, "Содержимое файла не совпадает с его расширением"),
+        ("битое.jpg", b"\xff\xd8\xff\xe0" + b"\x00" * 64, "Не удалось открыть изображение"),
+        ("битое.png", PNG[:40], "Не удалось открыть изображение"),
+    ],
+)
+def test_what_is_not_a_decodable_image_is_refused_in_russian_and_nothing_is_kept(
+    session: Session, world, name: str, data: bytes, error: str
+) -> None:
+    with pytest.raises(ServiceError, match=error) as refused:
+        _stage(world, name, data)
+    assert refused.value.field == "file"
+    assert session.exec(select(func.count()).select_from(Attachment)).one() == 0
+    assert _stored_files() == []
+
+
+@pytest.mark.feature("P7")
+def test_a_file_stored_before_thumbnails_is_served_whole_at_the_thumbnail_address(
+    session: Session, world
+) -> None:
+    row = session.get(Attachment, _stage(world, "старое.png", PNG).id)
+    folder = config.get_settings().attachments_dir
+    (folder / (row.storage_key + ".thumb.jpg")).unlink()
+    served = attachments.file_for_client(client_id=world["client"].id, attachment_id=row.id, thumb=True)
+    assert (served.path, served.content_type) == (folder / row.storage_key, "image/png")
+    document = _stage(world, "договор.pdf", PDF)
+    served = attachments.file_for_client(client_id=world["client"].id, attachment_id=document.id, thumb=True)
+    assert served.content_type == "application/pdf"
+    stranger = factories.client(session, "Петров Пётр")
+    with pytest.raises(NotFound):
+        attachments.file_for_client(client_id=stranger.id, attachment_id=row.id, thumb=True)
