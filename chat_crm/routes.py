@@ -5,6 +5,7 @@ Both are ASGI pieces handed to ``rx.App(api_transformer=...)``.
 
 from __future__ import annotations
 
+import asyncio
 from urllib.parse import quote
 
 from starlette.applications import Starlette
@@ -51,17 +52,18 @@ def _find_file(request: Request, attachment_id: int, thumb: bool) -> attachments
 
 
 async def download(request: Request) -> Response:
-    return _serve(request, thumb=False)
+    return await _serve(request, thumb=False)
 
 
 async def download_thumb(request: Request) -> Response:
     """The small JPEG made at upload; the original for a file that has none."""
-    return _serve(request, thumb=True)
+    return await _serve(request, thumb=True)
 
 
-def _serve(request: Request, thumb: bool) -> Response:
+async def _serve(request: Request, thumb: bool) -> Response:
     raw = request.path_params["attachment_id"]
-    found = _find_file(request, int(raw), thumb) if raw.isdigit() else None
+    # The access check reads the database: off the event loop, so other screens go on.
+    found = await asyncio.to_thread(_find_file, request, int(raw), thumb) if raw.isdigit() else None
     if found is None:
         # The same answer for "no such file" and "not yours": nothing to probe.
         return Response(t("error.not_found"), status_code=404, media_type="text/plain; charset=utf-8")
