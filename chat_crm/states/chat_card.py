@@ -181,7 +181,8 @@ class ChatCardState(ConversationMixin, SessionState):
         self.link_label, self.link_kind, self.link_project = "", "", ""
 
     # ---- sending ----------------------------------------------------------------------------
-    def _send_now(self, text: str) -> None:
+    def _send_now(self, text: str) -> list[messages.MessageView]:
+        """Send, then read what is new since the screen's last message: one trip off the loop."""
         messages.send_employee_message(
             employee_id=self._employee_id(),
             chat_id=self.chat_id,
@@ -191,6 +192,7 @@ class ChatCardState(ConversationMixin, SessionState):
             link_kind=self.link_kind if self.link_label else "",
             link_project_id=int(self.link_project) if self.link_project.isdigit() else None,
         )
+        return self._load_messages(after_id=self._last_id)
 
     @rx.event
     async def send(self, form: dict[str, str]) -> None:
@@ -199,12 +201,12 @@ class ChatCardState(ConversationMixin, SessionState):
             await self._save_edit(text)
             return
         try:
-            await self._off_loop(self._send_now, text)
+            fresh = await self._off_loop(self._send_now, text)
         except ServiceError as err:
             self.error = err.message  # the typed text, file and link stay
             return
         self.remove_link()
-        await self._after_send()
+        self._after_send(fresh)
 
     @rx.event
     async def close_dialog(self, reason: str) -> None:

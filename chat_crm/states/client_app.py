@@ -248,14 +248,21 @@ class ClientAppState(ConversationMixin, rx.State):
         await self._bot_step(lambda client_id: bot.back(client_id=client_id))
 
     # ---- sending, and the outbox of M8 ---------------------------------------------------------
-    def _deliver(self, client_msg_id: str, text: str, file_id: int) -> tuple[bot.BotPanel, int | None]:
+    def _deliver(
+        self, client_msg_id: str, text: str, file_id: int
+    ) -> tuple[bot.BotPanel, int | None, list[messages.MessageView]]:
+        """Send, then read the bot's panel and what is new: one trip off the event loop."""
         if self.offline:
             raise ConnectionError  # the simulated network drops the request
         client_id = self._client_id()
         messages.send_client_message(
             client_id=client_id, text=text, client_msg_id=client_msg_id, attachment_id=file_id or None
         )
-        return bot.bot_panel(client_id=client_id), messages.client_chat_id(client_id=client_id)
+        return (
+            bot.bot_panel(client_id=client_id),
+            messages.client_chat_id(client_id=client_id),
+            self._load_messages(after_id=self._last_id),
+        )
 
     @rx.event
     async def send(self, form: dict[str, str]) -> None:
@@ -266,7 +273,7 @@ class ClientAppState(ConversationMixin, rx.State):
         file_id = self.staged.id if self.staged else 0
         try:
             messages.check_text(text, may_be_empty=bool(file_id))
-            self.panel, chat_id = await self._off_loop(self._deliver, self.draft_id, text, file_id)
+            self.panel, chat_id, fresh = await self._off_loop(self._deliver, self.draft_id, text, file_id)
         except ServiceError as err:
             self.error = err.message
             return
@@ -278,7 +285,7 @@ class ClientAppState(ConversationMixin, rx.State):
             self.error, self.draft, self.draft_id, self.staged = "", "", new_draft_id(), None
             return
         self._follow(chat_id)  # free text ends the bot (B7); the panel above says so
-        await self._after_send()
+        self._after_send(fresh)
         if self.intro is not None and self.intro.show_consent:
             await self._refresh_intro()  # the consent notice goes after the first message (S2)
 
@@ -289,7 +296,7 @@ class ClientAppState(ConversationMixin, rx.State):
         if pending is None:
             return
         try:
-            self.panel, chat_id = await self._off_loop(
+            self.panel, chat_id, fresh = await self._off_loop(
                 self._deliver, pending.id, pending.text, pending.file_id
             )
         except ServiceError as err:
@@ -301,7 +308,7 @@ class ClientAppState(ConversationMixin, rx.State):
         self._set_unsent([u for u in self.unsent if u.id != client_msg_id])
         self.error = ""
         self._follow(chat_id)
-        await self._catch_up()
+        self._append(fresh)
         await self._refresh_intro()
 
     @rx.event

@@ -25,6 +25,7 @@ from chat_crm.services import messages
 from chat_crm.services.attachments import StagedFile, too_big_message
 from chat_crm.services.errors import ServiceError
 from chat_crm.services.messages import HISTORY_LIMIT, LiveBatch, MessageView, Viewer
+from chat_crm.states.session import resolved_sessions
 from chat_crm.texts import t
 
 T = TypeVar("T")
@@ -111,6 +112,7 @@ class ConversationMixin(rx.State, mixin=True):
 
         def run() -> T:
             realtime.current_origin.set(origin)
+            resolved_sessions.set({})
             return fn(*args, **kwargs)
 
         return await asyncio.to_thread(run)
@@ -258,9 +260,11 @@ class ConversationMixin(rx.State, mixin=True):
     def add_emoji(self, emoji: str) -> None:
         self.draft = self.draft + emoji
 
-    async def _after_send(self) -> None:
+    def _after_send(self, fresh: list[MessageView]) -> None:
+        """The send went through; ``fresh`` is what the chat holds since the screen's last message,
+        read in the same trip as the send."""
         self.error, self.draft, self.draft_id, self.staged = "", "", new_draft_id(), None
-        await self._catch_up()
+        self._append(fresh)
         if chat_id := self._shown_chat():
             live.registry.seen(
                 live.ScreenKey(self.router.session.client_token, type(self)), chat_id, self._last_id

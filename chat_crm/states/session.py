@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from contextvars import ContextVar
 
 import reflex as rx
 
@@ -12,6 +13,10 @@ from chat_crm.services.errors import Unauthenticated
 from chat_crm.texts import t
 
 LOGIN_ROUTE = "/login"
+
+# Sessions already checked during one piece of off-loop work (see ConversationMixin._off_loop):
+# an event is checked once, however many services it calls.
+resolved_sessions: ContextVar[dict[str, int] | None] = ContextVar("resolved_sessions", default=None)
 HOME_ROUTE = "/support/chats"
 
 
@@ -23,9 +28,14 @@ class SessionState(rx.State):
 
     def _employee_id(self) -> int:
         """The acting employee for this event; raises if the session is gone."""
+        memo = resolved_sessions.get()
+        if memo is not None and self.session_token in memo:
+            return memo[self.session_token]
         identity = auth.resolve_employee(self.session_token)
         if identity is None:
             raise Unauthenticated(t("error.session_expired"))
+        if memo is not None:
+            memo[self.session_token] = identity.employee_id
         return identity.employee_id
 
     @rx.var

@@ -186,3 +186,23 @@ def test_an_event_survives_the_json_of_redis() -> None:
     event = ChatEvent(EventTopic.typing, chat_id=5, side="client", name="Клиент печатает…", origin="t")
     assert ChatEvent.from_json(event.to_json()) == event
     assert realtime.ChatEvent.from_json('{"topic": "chat.read", "chat_id": 1, "extra": 2}').chat_id == 1
+
+
+def test_the_senders_own_trip_is_pinned(session: Session, world) -> None:
+    """Send as an employee and read back what is new: the statements of the sender's own event."""
+    client_id, manager_id = world["client"].id, world["manager"].id
+    messages.send_client_message(client_id=client_id, text="Вопрос", client_msg_id="pin-00001")
+    chat_id = messages.client_chat_id(client_id=client_id) or 0
+    last = messages.messages_for_employee(employee_id=manager_id, chat_id=chat_id)[-1].id
+    with statements() as sent:
+        messages.send_employee_message(
+            employee_id=manager_id, chat_id=chat_id, text="Ответ", client_msg_id="pin-00002"
+        )
+    with statements() as read:
+        fresh = messages.messages_for_employee(employee_id=manager_id, chat_id=chat_id, after_id=last)
+    assert [v.text for v in fresh] == ["Ответ"]
+    # employee, role (twice: each permission check reads it), chat, resend check, bot settings,
+    # the chat's update, the insert
+    assert len(sent) == 8
+    # employee, role, chat, the new messages, their author
+    assert len(read) == 5

@@ -116,8 +116,9 @@ def send_employee_message(
     client_msg_id = check_client_msg_id(client_msg_id)
 
     def write(work: UnitOfWork) -> int:
-        chat = access_chat_as_employee(work.session, employee_id, chat_id)
+        # The employee first: the session keeps the row it holds, so the chat check reuses it.
         employee = require_employee(work.session, employee_id, Permission.chat_send)
+        chat = access_chat_as_employee(work.session, employee_id, chat_id)
         if (found := _existing(work.session, chat_id, client_msg_id)) is not None:
             return found.id or 0
         link, project_id = (
@@ -132,8 +133,9 @@ def send_employee_message(
             deep_link_kind=link,
             deep_link_project_id=project_id,
         )
-        chat.last_message_at = chat.last_employee_message_at = utcnow()
+        # Before the chat changes: its settings read would flush the chat twice otherwise.
         bot.schedule_inactivity(work.session, chat)
+        chat.last_message_at = chat.last_employee_message_at = utcnow()
         return add_message(work, chat, message)
 
     return _store_once(client_msg_id, lambda _session: chat_id, write)
