@@ -99,7 +99,9 @@ def composer(
     tools: tuple[rx.Component, ...] = (),
     below: tuple[rx.Component, ...] = (),
 ) -> rx.Component:
-    field = rx.text_area if multiline else rx.input
+    """Enter sends and Shift+Enter starts a new line (P2), typing is announced (P6), and a file
+    pasted into the field or dropped on the composer is staged like the paperclip's (P7): chat.js
+    does these through the ``data-chat-*`` marks. ``multiline`` gives the CRM a taller field."""
     editing = state.editing_id  # type: ignore[attr-defined]
     return rx.form(
         rx.vstack(
@@ -122,14 +124,18 @@ def composer(
             rx.hstack(
                 rx.cond(editing > 0, rx.fragment(), _attach_button(state, upload_id)),
                 *tools,
-                field(
+                rx.text_area(
                     name="text",
                     value=state.draft,  # type: ignore[attr-defined]
                     on_change=state.set_draft,  # type: ignore[attr-defined]
                     placeholder=placeholder,
                     width="100%",
+                    min_width="0",
                     max_length=MAX_TEXT,
-                    **({"rows": "2"} if multiline else {}),
+                    rows="2" if multiline else "1",
+                    min_height="auto" if multiline else "40px",
+                    resize="vertical" if multiline else "none",
+                    custom_attrs={"data-chat-field": "true"},
                 ),
                 rx.button(rx.cond(editing > 0, t("message.save"), send_label), type="submit"),
                 width="100%",
@@ -140,4 +146,10 @@ def composer(
         ),
         on_submit=state.send,  # type: ignore[attr-defined]
         width="100%",
+        border_radius="8px",
+        custom_attrs={"data-chat-composer": "true"},
+        # A file dragged over the composer: show where it will land.
+        style={
+            "&[data-drag-over='true']": {"outline": "2px dashed var(--accent-8)", "outline_offset": "4px"}
+        },
     )

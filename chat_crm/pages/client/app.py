@@ -5,7 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from chat_crm.components.composer import composer
-from chat_crm.components.message_list import message_list
+from chat_crm.components.message_list import conversation_frame, message_list, typing_indicator
 from chat_crm.services.bot import UnitChoice
 from chat_crm.services.deeplinks import UnitLine
 from chat_crm.states.client_app import ClientAppState as S
@@ -68,7 +68,7 @@ def _storefront() -> rx.Component:
     return rx.vstack(
         rx.heading(t("app.storefront"), size="5"),
         rx.text(t("app.projects"), size="2", color_scheme="gray"),
-        rx.foreach(S.projects, lambda name: rx.card(rx.text(name, size="2"), width="100%")),
+        rx.foreach(S.projects, lambda name: rx.card(rx.text(name, size="2"), width="100%", flex_shrink="0")),
         rx.cond(
             S.unit_cards.length() > 0,
             rx.vstack(
@@ -81,6 +81,13 @@ def _storefront() -> rx.Component:
                         c.caption,
                         variant="surface",
                         width="100%",
+                        # A long address wraps inside the button instead of spilling out of it.
+                        height="auto",
+                        min_height="32px",
+                        padding="6px 12px",
+                        white_space="normal",
+                        text_align="left",
+                        justify_content="start",
                         on_click=S.open_unit_card(c.id),
                     ),
                 ),
@@ -239,13 +246,20 @@ def _unit_card_screen() -> rx.Component:
 def _chat() -> rx.Component:
     return rx.vstack(
         rx.hstack(
-            rx.button("← " + t("app.back"), variant="ghost", on_click=S.show("storefront")),
+            # While the bot offers topics its own «← Назад» (B5) is the one on screen;
+            # «Витрина» below still leaves the chat.
+            rx.cond(
+                S.panel.step == "choose_topic",
+                rx.fragment(),
+                rx.button("← " + t("app.back"), variant="ghost", on_click=S.show("storefront")),
+            ),
             rx.heading(t("app.chat_title"), size="4"),
             align="center",
         ),
-        rx.box(
+        conversation_frame(
+            S,
             rx.cond(
-                (S.messages.length() == 0) & (S.panel.step == ""),
+                (S.messages.length() + S.fresh.length() == 0) & (S.panel.step == ""),
                 rx.card(
                     rx.text(S.intro.welcome_title, weight="bold"),
                     rx.text(S.intro.welcome_text, size="2"),
@@ -264,11 +278,11 @@ def _chat() -> rx.Component:
                 S.intro.show_consent,
                 rx.text(t("app.consent"), size="1", color_scheme="gray", data_testid="consent"),
             ),
-            flex="1",
-            overflow_y="auto",
-            width="100%",
+            testid="app-conversation",
+            grow=True,
             padding="8px",
         ),
+        typing_indicator(S),
         rx.cond(S.error != "", rx.callout(S.error, color_scheme="red", role="alert")),
         composer(
             state=S,
@@ -289,6 +303,7 @@ def _unit_line(line: rx.Var[UnitLine]) -> rx.Component:
         rx.text(line.details, size="1", color_scheme="gray"),
         rx.text(line.price, size="2"),
         width="100%",
+        flex_shrink="0",  # a long list scrolls; the cards keep their height
         data_testid="unit-line",
     )
 

@@ -8,6 +8,7 @@ from chat_crm.components.layout import crm_layout
 from chat_crm.services.bot_settings import RESTART_UNITS, TEXT_FIELDS, TopicSummary
 from chat_crm.services.roles import RoleView
 from chat_crm.services.settings import Option
+from chat_crm.services.timefmt import plural
 from chat_crm.states.admin import RolesState, SupportSettingsState
 from chat_crm.states.bot_settings import BotSettingsState, RuleDraft
 from chat_crm.texts import t
@@ -368,9 +369,24 @@ def _bot_text(field: str) -> rx.Component:
     )
 
 
+def _unit_word(unit: str, count: rx.Var[str]) -> rx.Var[str]:
+    """The unit in the form the typed number asks for: «1 день», «2 дня», «5 дней» (P3).
+
+    Russian plural forms of a whole number depend only on it modulo 100, so the browser
+    picks from the hundred words ``plural`` gives (JavaScript's % reads the typed text as a number).
+    """
+    forms = (
+        t(f"bot_settings.unit.{unit}.one"),
+        t(f"bot_settings.unit.{unit}.few"),
+        t(f"bot_settings.unit.{unit}"),
+    )
+    words = [plural(n, forms).split(" ", 1)[1] for n in range(100)]
+    return rx.Var.create(words)[count.to(int) % 100]
+
+
 def _restart_field() -> rx.Component:
     s = BotSettingsState
-    units = [rx.el.option(t(f"bot_settings.unit.{unit}"), value=unit) for unit in reversed(RESTART_UNITS)]
+    units = [rx.el.option(_unit_word(unit, s.restart_value), value=unit) for unit in reversed(RESTART_UNITS)]
     return rx.vstack(
         rx.el.label(t("bot_settings.restart"), html_for="settings-restart_value", style=_LABEL_STYLE),
         rx.hstack(

@@ -4,7 +4,7 @@ import reflex as rx
 
 from chat_crm.components.composer import composer
 from chat_crm.components.layout import crm_layout
-from chat_crm.components.message_list import message_list
+from chat_crm.components.message_list import conversation_frame, message_list, typing_indicator
 from chat_crm.services.chats import HistoryEntry
 from chat_crm.states.chat_card import ChatCardState
 from chat_crm.texts import t
@@ -235,13 +235,15 @@ def _composer() -> rx.Component:
 def _conversation() -> rx.Component:
     return _section(
         t("card.conversation"),
-        rx.box(
-            message_list(S, empty=t("card.no_messages")),
-            max_height="60vh",
-            overflow_y="auto",
-            width="100%",
+        conversation_frame(
+            S,
+            message_list(S, empty=t("card.no_messages"), mark_bot=True),
+            testid="conversation",
             id="conversation",
+            max_height="60vh",
+            padding_right="4px",
         ),
+        typing_indicator(S),
         rx.cond(S.error != "", rx.callout(S.error, color_scheme="red", role="alert")),
         _composer(),
     )
@@ -254,10 +256,12 @@ def chat_card_page() -> rx.Component:
             card,
             rx.hstack(
                 _side_panel(),
-                rx.box(_conversation(), flex="1"),
+                # min-width 0: a long word wraps inside the conversation instead of widening the page (P4).
+                rx.box(_conversation(), flex="1", min_width="0"),
                 align="start",
                 spacing="4",
                 margin_top="12px",
+                width="100%",
             ),
             rx.cond(ChatCardState.error != "", rx.callout(ChatCardState.error, color_scheme="red")),
         ),
