@@ -80,7 +80,8 @@ def test_the_bot_is_not_switched_on_unconfigured_and_a_long_text_is_refused_besi
         "Здравствуйте! Я помогу быстро связаться с нужным специалистом."
     )
     expect(page.get_by_label("Повторный запуск")).to_have_value("1")
-    expect(page.get_by_label("Единица времени").locator("option:checked")).to_have_text("дней")
+    # Russian plural forms (P3): «1 день», not «1 дней».
+    expect(page.get_by_label("Единица времени").locator("option:checked")).to_have_text("день")
 
     # S8: on, with no topic configured, is refused beside the switch.
     page.get_by_role("switch", name="Чат-бот").click()
