@@ -88,3 +88,67 @@ def postgres_server() -> Iterator[str]:
             stdout=subprocess.DEVNULL,
         )
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+class RestartableRedis:
+    """A redis-server on a fixed port with an append-only file, which a test may restart.
+
+    Run as production should run it (README, "Scale-out"): ``--appendonly yes``, so the
+    Reflex states it holds survive a restart, and the keyspace notifications Reflex's
+    locks wait on configured at start, not only by the app's CONFIG SET.
+    """
+
+    def __init__(self, tmp: Path) -> None:
+        binary = shutil.which("redis-server")
+        if binary is None:
+            raise RuntimeError("redis-server is not installed: run .ci/run, it installs it")
+        self.binary, self.dir, self.port = binary, tmp, free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.proc: subprocess.Popen | None = None
+        self.restarts = 0
+
+    def start(self) -> None:
+        self.proc = subprocess.Popen(
+            [
+                self.binary,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--dir",
+                str(self.dir),
+                "--save",
+                "",
+                "--appendonly",
+                "yes",
+                "--appendfsync",
+                "everysec",
+                "--notify-keyspace-events",
+                "K$sgxe",
+            ],
+            stdout=subprocess.DEVNULL,
+        )
+        wait_for_port(self.port)
+
+    def stop(self) -> None:
+        """SIGTERM: redis writes the append-only file out and exits, as on a service restart."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(10)
+        self.proc = None
+
+    def restart(self, down_seconds: float = 0.0) -> None:
+        self.stop()
+        time.sleep(down_seconds)
+        self.start()
+        self.restarts += 1
+
+
+@contextmanager
+def restartable_redis_server(tmp: Path) -> Iterator[RestartableRedis]:
+    server = RestartableRedis(tmp)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
