@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import sys
 import time
 import uuid
 from contextlib import AbstractContextManager
@@ -281,10 +282,11 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2, help="GRANIAN_WORKERS of app2 and floor2")
     parser.add_argument("--mark-read-after", type=float, default=0.3, help="the tabs' debounce for mark_read")
     parser.add_argument("--json", help="write the raw figures here")
+    if "--quick" in sys.argv:  # smaller defaults; flags given explicitly still win
+        parser.set_defaults(
+            clients=40, employees=10, rates="5,20,50,100", step_seconds=4.0, min_messages=20, drain=6.0
+        )
     args = parser.parse_args()
-    if args.quick:
-        args.clients, args.employees, args.chats_per_employee = 40, 10, 4
-        args.rates, args.step_seconds, args.min_messages, args.drain = "5,20,50,100", 4.0, 20, 6.0
     args.rates = [float(r) for r in args.rates.split(",")]
     shape = Shape(args.clients, args.employees, args.chats_per_employee)
     print(f"shape: {shape}; rates {args.rates} msg/s; {args.step_seconds:g} s per rate", flush=True)
