@@ -52,6 +52,7 @@ class ScreenRegistry:
     def __init__(self) -> None:
         self._chat_of: dict[ScreenKey, int] = {}
         self._last_id: dict[int, dict[ScreenKey, int]] = {}
+        self._of_tab: dict[str, set[ScreenKey]] = {}
 
     def watch(self, token: str, screen: type[rx.State], chat_id: int, last_id: int = 0) -> None:
         key = ScreenKey(token, screen)
@@ -60,6 +61,7 @@ class ScreenRegistry:
             self._forget(key, previous)
         self._chat_of[key] = chat_id
         self._last_id.setdefault(chat_id, {})[key] = last_id
+        self._of_tab.setdefault(token, set()).add(key)
 
     def seen(self, key: ScreenKey, chat_id: int, last_id: int) -> None:
         screens = self._last_id.get(chat_id)
@@ -71,9 +73,14 @@ class ScreenRegistry:
         chat_id = self._chat_of.pop(key, None)
         if chat_id is not None:
             self._forget(key, chat_id)
+        keys = self._of_tab.get(token)
+        if keys is not None:
+            keys.discard(key)
+            if not keys:
+                del self._of_tab[token]
 
     def drop_tab(self, token: str) -> None:
-        for key in [k for k in self._chat_of if k.token == token]:
+        for key in list(self._of_tab.get(token, ())):
             self.unwatch(key.token, key.screen)
 
     def _forget(self, key: ScreenKey, chat_id: int) -> None:
@@ -194,12 +201,12 @@ async def run_listener(app: rx.App) -> None:
     """The lifespan task: forever, hand each chat event to the screens showing that chat."""
     deliver = state_delivery(app)
     order = ChatOrder(deliver)
-    gap = False
+    subscriptions = 0
 
     async def subscribed() -> None:
-        nonlocal gap
-        if gap:  # events published while the bus was away are lost: read them instead
-            gap = False
+        nonlocal subscriptions
+        subscriptions += 1
+        if subscriptions > 1:  # events published while the bus was away are lost: read them instead
             await _resync_all(deliver)
 
     while True:
@@ -212,5 +219,4 @@ async def run_listener(app: rx.App) -> None:
             raise
         except Exception:  # Redis went away: wait, resubscribe; screens catch up by last id
             log.warning("live: the event bus failed; resubscribing")
-            gap = True
             await asyncio.sleep(1)

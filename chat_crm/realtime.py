@@ -127,11 +127,14 @@ class RedisBus:
         pubsub = client.pubsub()
         try:
             await pubsub.subscribe(CHANNEL)
-            if on_subscribed is not None:
-                await on_subscribed()
             async for raw in pubsub.listen():
-                if raw.get("type") == "message" and raw["data"]:
+                kind = raw.get("type")
+                if kind == "message" and raw["data"]:
                     yield ChatEvent.from_json(raw["data"])
+                elif kind == "subscribe" and on_subscribed is not None:
+                    # Also after redis-py reconnected by itself: what was published
+                    # meanwhile is lost, and the listener must know.
+                    await on_subscribed()
         finally:
             await pubsub.aclose()
             await client.aclose()
@@ -169,5 +172,6 @@ def publish(event: ChatEvent) -> None:
 
 
 def listen(on_subscribed: Subscribed | None = None) -> AsyncIterator[ChatEvent]:
-    """Every event from now on; ``on_subscribed`` runs once nothing published can be missed."""
+    """Every event from now on. ``on_subscribed`` runs each time the subscription (re)starts:
+    from then on nothing published is missed, but what came before may have been."""
     return get_bus().listen(on_subscribed)

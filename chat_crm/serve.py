@@ -19,9 +19,6 @@ from pathlib import Path
 
 from chat_crm.config import PROJECT_ROOT, get_settings
 
-WEB = PROJECT_ROOT / ".web"
-STAMP = WEB / "chat_crm_build.stamp"
-BUILT_PAGE = WEB / "build" / "client" / "index.html"
 SOURCES = ("chat_crm", "assets", "rxconfig.py", "reflex.lock", "pyproject.toml")
 
 
@@ -40,6 +37,14 @@ def build_fingerprint(port: int) -> str:
     return digest.hexdigest()
 
 
+def _web_dir() -> Path:
+    """Reflex's frontend folder: ``.web``, or REFLEX_WEB_WORKDIR (one per process of a scale-out)."""
+    from reflex.utils.prerequisites import get_web_dir
+
+    web = get_web_dir()
+    return web if web.is_absolute() else PROJECT_ROOT / web
+
+
 def _skip_frontend_build() -> None:
     """Make Reflex's prod run reuse the compiled frontend instead of rebuilding it."""
     from reflex import reflex as cli
@@ -49,7 +54,7 @@ def _skip_frontend_build() -> None:
     build.setup_frontend_prod = lambda _root: None  # type: ignore[assignment]
 
 
-def _stamp_after_build(fingerprint: str) -> None:
+def _stamp_after_build(stamp: Path, fingerprint: str) -> None:
     """Write the fingerprint once Reflex's own build has succeeded."""
     from reflex.utils import build
 
@@ -57,7 +62,7 @@ def _stamp_after_build(fingerprint: str) -> None:
 
     def setup_and_stamp(root: Path) -> None:
         original(root)
-        STAMP.write_text(fingerprint)
+        stamp.write_text(fingerprint)
 
     build.setup_frontend_prod = setup_and_stamp  # type: ignore[assignment]
 
@@ -67,11 +72,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, default=3000)
     args = parser.parse_args(argv)
     fingerprint = build_fingerprint(args.port)
-    if BUILT_PAGE.exists() and STAMP.exists() and STAMP.read_text() == fingerprint:
+    web = _web_dir()
+    stamp, built_page = web / "chat_crm_build.stamp", web / "build" / "client" / "index.html"
+    if built_page.exists() and stamp.exists() and stamp.read_text() == fingerprint:
         _skip_frontend_build()
     else:
-        STAMP.unlink(missing_ok=True)
-        _stamp_after_build(fingerprint)
+        stamp.unlink(missing_ok=True)
+        _stamp_after_build(stamp, fingerprint)
     from reflex.reflex import cli
 
     sys.argv = ["reflex", "run", "--env", "prod", "--single-port", "--frontend-port", str(args.port)]

@@ -251,18 +251,19 @@ class ClientAppState(ConversationMixin, rx.State):
     def _deliver(
         self, client_msg_id: str, text: str, file_id: int
     ) -> tuple[bot.BotPanel, int | None, list[messages.MessageView]]:
-        """Send, then read the bot's panel and what is new: one trip off the event loop."""
+        """Send, then read what is new: one trip off the event loop.
+
+        A typed message always leaves the bot's panel empty: while the bot asks it means
+        «Другой вопрос» (B7), and a closed dialog reopens without the bot (B8).
+        """
         if self.offline:
             raise ConnectionError  # the simulated network drops the request
         client_id = self._client_id()
         messages.send_client_message(
             client_id=client_id, text=text, client_msg_id=client_msg_id, attachment_id=file_id or None
         )
-        return (
-            bot.bot_panel(client_id=client_id),
-            messages.client_chat_id(client_id=client_id),
-            self._load_messages(after_id=self._last_id),
-        )
+        chat_id = self._chat_id or messages.client_chat_id(client_id=client_id)
+        return bot.NO_PANEL, chat_id, self._load_messages(after_id=self._last_id)
 
     @rx.event
     async def send(self, form: dict[str, str]) -> None:
