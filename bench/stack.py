@@ -1,6 +1,6 @@
 """The servers the benches start, and what they measure of them.
 
-- ``app_server``: «Чат» as a user starts it (``reflex run --env prod --single-port``), either the
+- ``app_server``: «Чат» as a user starts it (``python -m chat_crm.serve``), either the
   embedded default (one worker, SQLite, in-memory states) or scale-out (PostgreSQL, Redis,
   ``GRANIAN_WORKERS``), with the demo loaded.
 - ``floor_server``: the bare Reflex room of ``../shared/floor`` (read-only there, so it runs from
@@ -97,27 +97,6 @@ class Server:
         return [ProcessGroup(pid) for pid in self.extra_pids]
 
 
-class ReflexRunApp(RunningApp):
-    """RunningApp started with ``reflex run --env prod --single-port`` itself, building into its
-    own REFLEX_WEB_WORKDIR: ``chat_crm.serve`` keeps its one build in the project's ``.web``,
-    which the browser tests use, and each server's bundle carries its own URL."""
-
-    def start(self) -> None:
-        self.proc = subprocess.Popen(
-            ["reflex", "run", "--env", "prod", "--single-port", "--frontend-port", str(self.port)],
-            env=self.env,
-            cwd=PROJECT_ROOT,
-            stdout=self.log_path.open("a"),
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        try:
-            wait_until_served(self.url, "/login", self.proc)
-        except Exception:
-            print(self.log_path.read_text()[-3000:], file=sys.stderr)
-            raise
-
-
 def _web_dir(name: str) -> str:
     path = CACHE / f"web-{name}"
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -153,7 +132,7 @@ def app_server(name: str = "app", *, scale_out: bool = False, workers: int = 2) 
                 extra_pids += _pids_listening(port)
         else:
             env["GRANIAN_WORKERS"] = "1"
-        app = ReflexRunApp(data, env)
+        app = RunningApp(data, env)  # chat_crm.serve, building in its own REFLEX_WEB_WORKDIR
         app.load_demo()
         app.start()
         stack.callback(app.stop)

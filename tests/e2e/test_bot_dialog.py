@@ -23,13 +23,11 @@ from chat_crm.models import (
     ClientUnit,
     Department,
     Employee,
-    Project,
     Topic,
-    TopicRule,
-    TopicRuleProject,
     UnitStatus,
     utcnow,
 )
+from tests.bot_rules import bot_rules_on
 from tests.e2e.conftest import RunningApp, bubble, login, open_client_app, start_client_app
 
 pytestmark = pytest.mark.e2e
@@ -50,31 +48,8 @@ def app_db(app_server: RunningApp) -> Iterator[sa.Engine]:
 @pytest.fixture(scope="module")
 def bot_on(app_db: sa.Engine) -> Iterator[sa.Engine]:
     """Bot on, one rule per topic over every project, to «Отдел сопровождения сделок»."""
-    with Session(app_db) as session:
-        settings = session.exec(select(BotSettings)).one()
-        saved = (settings.enabled, settings.acceptance_uses_unit_responsible)
-        settings.enabled = True
-        session.add(settings)
-        department = session.exec(
-            select(Department).where(Department.name == "Отдел сопровождения сделок")
-        ).one()
-        projects = session.exec(select(Project.id)).all()
-        for topic in (Topic.booking, Topic.deal, Topic.acceptance, Topic.mortgage):
-            rule = TopicRule(topic=topic, department_id=department.id or 0)
-            session.add(rule)
-            session.flush()
-            session.add_all(
-                TopicRuleProject(rule_id=rule.id or 0, topic=topic, project_id=p) for p in projects
-            )
-        session.commit()
-    yield app_db
-    with Session(app_db) as session:
-        session.exec(sa.delete(TopicRuleProject))  # type: ignore[call-overload]
-        session.exec(sa.delete(TopicRule))  # type: ignore[call-overload]
-        settings = session.exec(select(BotSettings)).one()
-        settings.enabled, settings.acceptance_uses_unit_responsible = saved
-        session.add(settings)
-        session.commit()
+    with bot_rules_on(app_db):
+        yield app_db
 
 
 _taken: set[int] = set()

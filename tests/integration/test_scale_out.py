@@ -18,18 +18,18 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
-import httpx
 import psycopg
 import pytest
 import redis
 import sqlalchemy as sa
 from playwright.sync_api import Browser, Page, expect, sync_playwright
-from sqlmodel import Session, create_engine, select
+from sqlmodel import create_engine
 
 from chat_crm import realtime
 from chat_crm.config import PROJECT_ROOT
-from chat_crm.models import BotSettings, Department, Project, Topic, TopicRule, TopicRuleProject, utcnow
+from chat_crm.models import utcnow
 from tests import servers
+from tests.bot_rules import bot_rules_on
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, RunningApp, bubble, login, open_client_app, send
 
 pytestmark = [pytest.mark.integration, pytest.mark.e2e, pytest.mark.feature("P16", "M1", "M11")]
@@ -39,33 +39,6 @@ LIVE = 15_000  # ms: two app processes and Chromium share two cores
 # Right after a Redis restart a tab may wait once for its Reflex state lock: an event caught
 # by the restart leaves the lock in Redis until it expires (redis_lock_expiration, 10 s).
 AFTER_RESTART = 30_000
-
-
-class Instance(RunningApp):
-    """One app process of the deployment: ``reflex run --env prod --single-port`` building its
-    frontend into its own REFLEX_WEB_WORKDIR (``chat_crm.serve`` keeps one build in the
-    project's ``.web``, and each instance's bundle carries its own PUBLIC_BASE_URL)."""
-
-    def start(self) -> None:
-        self.proc = subprocess.Popen(
-            ["reflex", "run", "--env", "prod", "--single-port", "--frontend-port", str(self.port)],
-            env=self.env,
-            cwd=PROJECT_ROOT,
-            stdout=self.log_path.open("a"),
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        deadline = time.monotonic() + 300
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"the app exited:\n{self.log_path.read_text()[-3000:]}")
-            try:
-                if httpx.get(f"{self.url}/login", timeout=2, follow_redirects=True).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.5)
-        raise TimeoutError("the app did not start in 300 s")
 
 
 # ---- the servers -----------------------------------------------------------------------------
@@ -111,9 +84,9 @@ def instances(
     each its own port and PUBLIC_BASE_URL, so each its own frontend build."""
     attachments = tmp_path_factory.mktemp("attachments")  # one folder for every instance
 
-    def instance(name: str, workers: int) -> Instance:
+    def instance(name: str, workers: int) -> RunningApp:
         data = tmp_path_factory.mktemp(f"instance-{name}")
-        return Instance(
+        return RunningApp(
             data,
             {
                 "DATABASE_URL": scale_db,
@@ -121,7 +94,8 @@ def instances(
                 "ATTACHMENTS_DIR": str(attachments),
                 "GRANIAN_WORKERS": str(workers),
                 "TIMER_INTERVAL_SECONDS": "1",
-                # The frontend is built with this instance's PUBLIC_BASE_URL: its own folder.
+                # The frontend is built with this instance's PUBLIC_BASE_URL: its own folder
+                # (chat_crm.serve builds there, and only when something changed).
                 "REFLEX_WEB_WORKDIR": str(data / "web"),
             },
         )
@@ -129,7 +103,7 @@ def instances(
     apps = (instance("a", 1), instance("b", 2))
     try:
         with ThreadPoolExecutor(2) as pool:
-            list(pool.map(Instance.start, apps))
+            list(pool.map(RunningApp.start, apps))
         yield apps
     finally:
         for app in apps:
@@ -253,30 +227,8 @@ def test_live_messages_read_marks_and_edits_cross_between_instances(
 @pytest.fixture
 def bot_on(db: sa.Engine) -> Iterator[None]:
     """Bot on, one rule per topic over every project (as tests/e2e/test_bot_dialog.py)."""
-    with Session(db) as session:
-        settings = session.exec(select(BotSettings)).one()
-        settings.enabled = True
-        session.add(settings)
-        department = session.exec(
-            select(Department).where(Department.name == "Отдел сопровождения сделок")
-        ).one()
-        projects = session.exec(select(Project.id)).all()
-        for topic in (Topic.booking, Topic.deal, Topic.acceptance, Topic.mortgage):
-            rule = TopicRule(topic=topic, department_id=department.id or 0)
-            session.add(rule)
-            session.flush()
-            session.add_all(
-                TopicRuleProject(rule_id=rule.id or 0, topic=topic, project_id=p) for p in projects
-            )
-        session.commit()
-    yield
-    with Session(db) as session:
-        session.exec(sa.delete(TopicRuleProject))  # type: ignore[call-overload]
-        session.exec(sa.delete(TopicRule))  # type: ignore[call-overload]
-        settings = session.exec(select(BotSettings)).one()
-        settings.enabled = False
-        session.add(settings)
-        session.commit()
+    with bot_rules_on(db):
+        yield
 
 
 @pytest.mark.feature("B9")
