@@ -16,8 +16,8 @@ from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
-from bench.common import CLICK_SEND_JS, percentile
-from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, RunningApp, login, open_client_app
+from bench.common import CLICK_SEND_JS, client_and_staff, percentile
+from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, RunningApp
 
 
 def main() -> None:
@@ -32,14 +32,7 @@ def main() -> None:
     try:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-            staff = browser.new_context().new_page()
-            client = browser.new_context().new_page()
-            open_client_app(client, app.url, "Иванов Иван Иванович")
-            client.get_by_placeholder("Сообщение").fill("Первое сообщение")
-            client.get_by_role("button", name="Отправить").click()
-            client.locator("[data-testid=message]").first.wait_for()
-            login(staff, app.url, "manager@demo.ru")
-            staff.wait_for_url("**/support/chats")
+            client, staff = client_and_staff(browser, app.url)
             staff.locator("[data-testid=chat-row]").filter(has_text="Иванов Иван Иванович").get_by_role(
                 "link", name="Иванов Иван Иванович"
             ).click()
