@@ -22,7 +22,7 @@ import psycopg
 import pytest
 import redis
 import sqlalchemy as sa
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 from sqlmodel import create_engine
 
 from chat_crm import realtime
@@ -30,7 +30,7 @@ from chat_crm.config import PROJECT_ROOT
 from chat_crm.models import utcnow
 from tests import servers
 from tests.bot_rules import bot_rules_on
-from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, RunningApp, bubble, login, open_client_app, send
+from tests.e2e.conftest import RunningApp, bubble, login, open_client_app, send
 
 pytestmark = [pytest.mark.integration, pytest.mark.e2e, pytest.mark.feature("P16", "M1", "M11")]
 
@@ -108,14 +108,6 @@ def instances(
     finally:
         for app in apps:
             app.stop()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 # ---- helpers ---------------------------------------------------------------------------------
