@@ -45,6 +45,10 @@ class Settings:
     session_days: int = 30
     # How often the background task looks for dialogs due to close (B9).
     timer_interval_seconds: float = 15.0
+    # A closed tab's in-memory Reflex state is kept this long for a reconnect (a network blip,
+    # a laptop waking up), then freed, rather than after Reflex's hour. A tab that comes back
+    # later rebuilds its screen from its cookie and the database, as on a reload.
+    closed_tab_state_seconds: float = 900.0
 
     @property
     def zone(self) -> ZoneInfo:
@@ -68,6 +72,7 @@ def _build() -> Settings:
         attachments_dir=Path(_env("ATTACHMENTS_DIR") or data_dir / "attachments"),
         max_upload_bytes=_env_int("MAX_UPLOAD_BYTES", 40 * 1024 * 1024),
         timer_interval_seconds=float(_env("TIMER_INTERVAL_SECONDS") or 15),
+        closed_tab_state_seconds=float(_env("CLOSED_TAB_STATE_SECONDS") or 900),
     )
 
 

@@ -21,6 +21,7 @@ from typing import Protocol, runtime_checkable
 import reflex as rx
 
 from chat_crm import realtime
+from chat_crm.config import get_settings
 from chat_crm.realtime import ChatEvent, EventTopic
 from chat_crm.services import messages
 from chat_crm.services.messages import LiveBatch
@@ -148,6 +149,19 @@ def state_delivery(app: rx.App) -> Deliver:
     return deliver
 
 
+def _drop_closed_state(app: rx.App, token: str) -> None:
+    """Free the in-memory state of a tab that did not come back (Redis expires its own keys)."""
+    from reflex.istate.manager.memory import StateManagerMemory
+
+    namespace, manager = app.event_namespace, app.state_manager
+    if namespace is None or token in namespace.token_to_sid or not isinstance(manager, StateManagerMemory):
+        return
+    state_lock = manager._states_locks.get(token)
+    if state_lock is not None and state_lock.locked():
+        return  # an event is still running for it: Reflex's own expiry will take it
+    manager._purge_token(rx.BaseStateToken(ident=token, cls=rx.State))
+
+
 def _forget_closed_tabs(app: rx.App) -> None:
     """Drop a tab's screens when its websocket closes: a closed tab reads nothing (M11)."""
     namespace = app.event_namespace
@@ -159,6 +173,8 @@ def _forget_closed_tabs(app: rx.App) -> None:
         token = namespace.sid_to_token.get(sid)
         if token:
             registry.drop_tab(token)
+            keep = get_settings().closed_tab_state_seconds
+            asyncio.get_running_loop().call_later(keep, _drop_closed_state, app, token)
         return original(sid)
 
     namespace.on_disconnect = on_disconnect  # type: ignore[method-assign]
