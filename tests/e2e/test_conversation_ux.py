@@ -431,3 +431,25 @@ def test_a_background_tab_marks_nothing_read(
             select(Message).where(Message.text == f"Фоном {stamp}", col(Message.read_at).is_not(None))
         ).one()
         assert row.read_by_employee_id is not None
+
+
+@pytest.mark.feature("M11")
+def test_the_unread_badge_counts_live_while_the_app_is_outside_the_chat(
+    app_server: RunningApp, pair: tuple[Page, Page]
+) -> None:
+    staff, client = pair
+    stamp = _stamp()
+    _start(app_server, staff, client, 39, f"Жду ответа {stamp}")
+    client.get_by_role("button", name="← Назад").first.click()  # back to the storefront
+    badge = client.get_by_role("button", name="Связаться с нами").get_by_test_id("unread-badge")
+    expect(badge).to_have_count(0)
+
+    send(staff, f"Ответ {stamp}")
+    expect(badge).to_have_text("1")  # no reload: the storefront follows the chat
+    send(staff, f"И ещё {stamp}")
+    expect(badge).to_have_text("2")
+
+    client.get_by_role("button", name="Связаться с нами").click()
+    client.get_by_role("button", name="Написать в чат").click()
+    expect(bubble(client, f"И ещё {stamp}")).to_be_visible()
+    expect(bubble(staff, f"И ещё {stamp}").get_by_text("Прочитано")).to_be_visible()
