@@ -12,7 +12,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import Locator, Page
+from playwright.sync_api import Browser, Locator, Page
 
 from chat_crm.config import PROJECT_ROOT
 from tests.servers import free_port
@@ -100,6 +100,16 @@ def app_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApp]
     app.start()
     yield app
     app.stop()
+
+
+@pytest.fixture
+def pair(app_server: RunningApp, browser: Browser) -> Iterator[tuple[Page, Page]]:
+    """(employee, client): the manager and a demo client, each in its own browser context."""
+    staff = browser.new_context().new_page()
+    client = browser.new_context().new_page()
+    yield staff, client
+    staff.context.close()
+    client.context.close()
 
 
 def login(page: Page, base_url: str, email: str, password: str = "demo") -> None:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import struct
 import time
 import zlib
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -58,16 +57,6 @@ def _attach(page: Page, name: str, mime: str, data: bytes | Path) -> None:
 def _context_menu(page: Page, bubble: Locator) -> Locator:
     bubble.click(button="right")
     return page.get_by_role("menu")
-
-
-@pytest.fixture
-def pair(app_server: RunningApp, browser: Browser) -> Iterator[tuple[Page, Page]]:
-    """(employee, client): the manager and a demo client, each in its own browser context."""
-    staff = browser.new_context().new_page()
-    client = browser.new_context().new_page()
-    yield staff, client
-    staff.context.close()
-    client.context.close()
 
 
 def _start(app_server: RunningApp, staff: Page, client: Page, picker_index: int, first: str) -> str:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 import time
-from collections.abc import Iterator
 
 import pillow_heif
 import pytest
@@ -39,16 +38,6 @@ def _natural_width(page: Page, image: Locator) -> int:
     handle = image.element_handle()
     page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=handle)
     return int(image.evaluate("img => img.naturalWidth"))
-
-
-@pytest.fixture
-def pair(app_server: RunningApp, browser: Browser) -> Iterator[tuple[Page, Page]]:
-    """(employee, client): the manager and a demo client, each in its own browser context."""
-    staff = browser.new_context().new_page()
-    client = browser.new_context().new_page()
-    yield staff, client
-    staff.context.close()
-    client.context.close()
 
 
 def test_an_iphone_photo_shows_as_a_thumbnail_and_opens_full_size(
