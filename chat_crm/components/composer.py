@@ -129,7 +129,7 @@ def composer(
                     value=state.draft,  # type: ignore[attr-defined]
                     on_change=state.set_draft,  # type: ignore[attr-defined]
                     placeholder=placeholder,
-                    width="100%",
+                    flex="1 1 180px",  # on a phone the tools wrap above rather than squeeze the field
                     min_width="0",
                     max_length=MAX_TEXT,
                     rows="2" if multiline else "1",
@@ -140,6 +140,7 @@ def composer(
                 rx.button(rx.cond(editing > 0, t("message.save"), send_label), type="submit"),
                 width="100%",
                 align="end",
+                flex_wrap="wrap",
             ),
             width="100%",
             spacing="1",

@@ -66,6 +66,7 @@ def crm_layout(*children: rx.Component, title: str | rx.Var) -> rx.Component:
             ),
             spacing="4",
             align="center",
+            flex_wrap="wrap",
         ),
         rx.spacer(),
         rx.cond(SessionState.inbox, _inbox()),
@@ -73,6 +74,8 @@ def crm_layout(*children: rx.Component, title: str | rx.Var) -> rx.Component:
         rx.button(t("nav.logout"), variant="soft", size="1", on_click=SessionState.logout),
         align="center",
         spacing="5",
+        # On a phone the header wraps onto two lines instead of widening the page.
+        flex_wrap="wrap",
         padding="12px 20px",
         border_bottom="1px solid var(--gray-5)",
         width="100%",

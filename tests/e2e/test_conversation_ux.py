@@ -453,3 +453,20 @@ def test_the_unread_badge_counts_live_while_the_app_is_outside_the_chat(
     client.get_by_role("button", name="Написать в чат").click()
     expect(bubble(client, f"И ещё {stamp}")).to_be_visible()
     expect(bubble(staff, f"И ещё {stamp}").get_by_text("Прочитано")).to_be_visible()
+
+
+@pytest.mark.feature("P1", "P4")
+def test_on_a_phone_the_card_shows_the_newest_message_in_view_without_a_sideways_scroll(
+    app_server: RunningApp, browser: Browser
+) -> None:
+    staff = browser.new_context(viewport={"width": 390, "height": 844}).new_page()
+    client = browser.new_context().new_page()
+    stamp = _stamp()
+    _start(app_server, staff, client, 36, f"С телефона {stamp}")  # the background-tab test's client
+    send(client, f"Последнее {stamp}")
+    newest = bubble(staff, f"Последнее {stamp}")
+    expect(newest).to_be_in_viewport()  # the conversation comes first, at its newest message
+    assert staff.evaluate("document.scrollingElement.scrollWidth") <= 390
+    expect(staff.get_by_role("button", name="Отправить")).to_be_in_viewport()
+    staff.context.close()
+    client.context.close()

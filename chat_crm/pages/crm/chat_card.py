@@ -66,7 +66,9 @@ def _side_panel() -> rx.Component:
                 rx.text(t("card.no_history"), size="2", color_scheme="gray"),
             ),
         ),
-        width="380px",
+        # Beside the conversation on a desktop; below it, full width, on a phone.
+        width=rx.breakpoints(initial="100%", md="380px"),
+        order=rx.breakpoints(initial="2", md="0"),
         flex_shrink="0",
     )
 
@@ -240,7 +242,7 @@ def _conversation() -> rx.Component:
             message_list(S, empty=t("card.no_messages"), mark_bot=True),
             testid="conversation",
             id="conversation",
-            max_height="60vh",
+            max_height=rx.breakpoints(initial="45vh", md="60vh"),  # a phone keeps the composer in view
             padding_right="4px",
         ),
         typing_indicator(S),
@@ -254,10 +256,11 @@ def chat_card_page() -> rx.Component:
         rx.link("← " + t("card.back"), href="/support/chats", size="2"),
         rx.cond(
             card,
-            rx.hstack(
+            rx.flex(
                 _side_panel(),
                 # min-width 0: a long word wraps inside the conversation instead of widening the page (P4).
-                rx.box(_conversation(), flex="1", min_width="0"),
+                rx.box(_conversation(), flex="1", min_width="0", width="100%"),
+                direction=rx.breakpoints(initial="column", md="row"),
                 align="start",
                 spacing="4",
                 margin_top="12px",
