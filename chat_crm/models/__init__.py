@@ -32,6 +32,7 @@ from chat_crm.models.realty import (
     Unit,
     UnitStatus,
 )
+from chat_crm.models.security import LoginThrottle, LoginTicket
 from chat_crm.models.settings import (
     BotSettings,
     ChatSettings,
@@ -61,6 +62,8 @@ __all__ = [
     "DialogState",
     "Employee",
     "EmployeePreference",
+    "LoginThrottle",
+    "LoginTicket",
     "Message",
     "OutboxItem",
     "OutboxStatus",

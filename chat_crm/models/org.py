@@ -75,3 +75,5 @@ class AuthSession(SQLModel, table=True):
     client_id: int | None = Field(default=None, foreign_key="client.id", index=True)
     created_at: datetime = created_at_field()
     expires_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    # Touched at most once a minute by a request of the session: the idle timeout counts from it.
+    last_seen_at: datetime | None = Field(default=None, sa_type=UTCDateTime, nullable=True)
