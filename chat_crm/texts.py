@@ -24,6 +24,10 @@ RU: dict[str, str] = {
     "login.wrong": "Неверный e-mail или пароль",
     "login.inactive": "Учётная запись отключена. Обратитесь к администратору",
     "login.required": "Введите e-mail и пароль",
+    "login.locked": "Слишком много попыток входа. Повторите через {minutes} мин.",
+    "error.internal": "Что-то пошло не так. Код ошибки: {code}",
+    "error.db_busy": "База данных занята. Повторите попытку.",
+    "error.bad_input": "Некорректные данные запроса",
     # chat list
     "list.tab_all": "Все",
     "list.tab_new": "Новые",
@@ -244,6 +248,7 @@ RU: dict[str, str] = {
     "settings.department_required": "Выберите подразделение",
     "settings.department_unknown": "Такого подразделения нет",
     "settings.employee_not_in_department": "Этот сотрудник не работает в выбранном подразделении",
+    "settings.employee_cannot_write": "У этого сотрудника нет права «Чат: Отправка сообщений»",
     # «Поддержка» → «Настройки», tab «Чат-бот» (S5–S11)
     "bot_settings.enabled": "Чат-бот",
     "bot_settings.topics_group": "Темы",
@@ -305,6 +310,29 @@ RU: dict[str, str] = {
     "image.show_full": "Открыть изображение целиком",
     "image.open_original": "Открыть оригинал",
     "image.close": "Закрыть",
+    # the chat card: «Клиент», «Управление», «Назначить на меня» (C2, C3, P10)
+    "notify.chat_assigned": "Вас назначили ответственным в чате витрины №{number}",
+    "card.full_name": "ФИО",
+    "card.email": "E-mail",
+    "card.units": "Помещения",
+    "card.no_units": "Помещений нет",
+    "card.none": "—",
+    "card.assign_to_me": "Назначить на меня",
+    "card.saved": "Изменения сохранены",
+    "card.nothing_changed": "Нечего сохранять: ничего не изменено",
+    "card.read_only": "Менять данные чата может сотрудник с правом «Чат: Отправка сообщений»",
+    "card.comment_hint": "Комментарий видят только сотрудники",
+    "card.already_yours": "Вы уже ответственный в этом чате",
+    "error.unit_not_clients": "Это помещение не принадлежит клиенту этого чата",
+    "error.topic_unknown": "Такой темы нет",
+    "error.department_unknown": "Такого подразделения нет",
+    "error.responsible_not_eligible": (
+        "Ответственным может быть только активный сотрудник выбранного подразделения "
+        "с правом «Чат: Отправка сообщений»"
+    ),
+    "error.responsible_needs_department": "Сначала выберите подразделение",
+    "error.comment_too_long": "Комментарий: не больше {limit} символов (сейчас {n})",
+    "error.cannot_take": "Взять чат может только сотрудник с правом «Чат: Отправка сообщений»",
 }
 
 

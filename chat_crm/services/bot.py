@@ -22,7 +22,6 @@ from chat_crm.models import (
     BotStep,
     Building,
     Chat,
-    ChatChange,
     Client,
     ClientUnit,
     DialogMark,
@@ -41,6 +40,7 @@ from chat_crm.services.assignment import assign_responsible, responsible_for
 from chat_crm.services.bot_settings import bot_settings_row, bot_topics
 from chat_crm.services.chats import add_message, ensure_chat, touch, unit_caption
 from chat_crm.services.errors import ServiceError
+from chat_crm.services.history import record_change
 from chat_crm.services.settings import Option
 from chat_crm.texts import t
 
@@ -109,16 +109,7 @@ def _client_says(work: UnitOfWork, chat: Chat, text: str) -> None:
 
 
 def _record(work: UnitOfWork, chat: Chat, field: str, old: str, new: str, note: str = "") -> None:
-    work.session.add(
-        ChatChange(
-            chat_id=chat.id or 0,
-            actor_kind=AuthorKind.bot,
-            field=field,
-            old_value=old,
-            new_value=new,
-            note=note,
-        )
-    )
+    record_change(work, chat, field, (old, new), actor_kind=AuthorKind.bot, note=note)
 
 
 def _text(configured: str, default_key: str) -> str:

@@ -24,6 +24,7 @@ from chat_crm.models import (
     TopicRuleProject,
 )
 from chat_crm.services.access import Permission, require_employee
+from chat_crm.services.assignment import may_answer
 from chat_crm.services.errors import NotFound, ServiceError
 from chat_crm.services.settings import Option, employees_of_department_in
 from chat_crm.texts import t
@@ -303,6 +304,8 @@ def _check_rule(session: Session, rule: RuleInput, n: int, taken: set[int]) -> l
         employee = session.get(Employee, rule.employee_id)
         if employee is None or not employee.is_active or employee.department_id != rule.department_id:
             raise ServiceError(t("settings.employee_not_in_department"), field=f"{field}.employee")
+        if not may_answer(session, employee, rule.department_id):
+            raise ServiceError(t("settings.employee_cannot_write"), field=f"{field}.employee")
     taken.update(project_ids)
     return project_ids
 

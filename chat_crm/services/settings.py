@@ -9,7 +9,7 @@ from sqlmodel import Session, select
 from chat_crm.db import read_session, unit_of_work
 from chat_crm.models import ChatSettings, Department, Employee
 from chat_crm.services.access import Permission, require_employee
-from chat_crm.services.assignment import chat_settings
+from chat_crm.services.assignment import chat_settings, eligible_employees, may_answer
 from chat_crm.services.errors import ServiceError
 from chat_crm.texts import t
 
@@ -46,14 +46,8 @@ def _department_options(session: Session) -> list[Option]:
 
 
 def _employee_options(session: Session, department_id: int | None) -> list[Option]:
-    if department_id is None:
-        return []
-    rows = session.exec(
-        select(Employee)
-        .where(Employee.department_id == department_id, Employee.is_active == True)  # noqa: E712
-        .order_by(Employee.full_name)
-    ).all()
-    return [Option(value=str(e.id), label=e.full_name) for e in rows]
+    # Only who may be handed a chat (assignment.may_answer): the list is the rule.
+    return [Option(value=str(e.id), label=e.full_name) for e in eligible_employees(session, department_id)]
 
 
 def employees_of_department_in(session: Session, department_id: int | None) -> list[Option]:
@@ -118,6 +112,8 @@ def _check_responsible(
     # Unknown, inactive, without a department or from another one: one answer, the list is the rule.
     if employee is None or not employee.is_active or employee.department_id != department_id:
         raise ServiceError(t("settings.employee_not_in_department"), field="employee")
+    if not may_answer(session, employee, department_id):
+        raise ServiceError(t("settings.employee_cannot_write"), field="employee")
     return department_id, employee.id
 
 

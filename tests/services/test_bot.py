@@ -132,7 +132,7 @@ def test_the_acceptance_responsible_wins_when_s7_is_on(session: Session, world, 
     _rule(session, Topic.acceptance, realty["sales"].id, [realty["north"]], realty["sellers"][0].id)
     unit = realty["units"][UnitStatus.acceptance]
     session.add(
-        Acceptance(client_id=world["client"].id, unit_id=unit.id, responsible_id=world["operator"].id)
+        Acceptance(client_id=world["client"].id, unit_id=unit.id, responsible_id=world["manager"].id)
     )
     session.commit()
     off = responsible_for(session, client_id=world["client"].id, topic=Topic.acceptance, unit_id=unit.id)
@@ -142,7 +142,7 @@ def test_the_acceptance_responsible_wins_when_s7_is_on(session: Session, world, 
     session.add(settings_row)
     session.commit()
     on = responsible_for(session, client_id=world["client"].id, topic=Topic.acceptance, unit_id=unit.id)
-    assert (on.employee_id, on.note) == (world["operator"].id, "Ответственный за приемку помещения")
+    assert (on.employee_id, on.note) == (world["manager"].id, "Ответственный за приемку помещения")
 
 
 @pytest.mark.feature("B6", "S4")
