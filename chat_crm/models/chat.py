@@ -96,6 +96,11 @@ class Attachment(SQLModel, table=True):
     storage_key: str = Field(max_length=100, unique=True)
     sha256: str = Field(max_length=64)
     created_at: datetime = created_at_field()
+    # Who uploaded it, for the upload quota: an employee, or None for the chat's client.
+    uploaded_by_employee_id: int | None = Field(default=None, foreign_key="employee.id", index=True)
+    # While no message holds the file (staged): when it expires. None once a message took it;
+    # the sweep deletes what is past due, so an abandoned upload does not stay forever.
+    staged_until: datetime | None = optional_time_field(index=True)
 
 
 class Message(SQLModel, table=True):
