@@ -24,11 +24,14 @@ from chat_crm.models import (
     utcnow,
 )
 from chat_crm.realtime import ChatEvent, EventTopic
-from chat_crm.services.access import Permission, access_chat_as_employee, require_employee
+from chat_crm.services.access import access_chat_as_employee
+from chat_crm.services.inbox import ChatPage, ChatRow, list_page
+from chat_crm.services.list_query import ListView
 from chat_crm.services.timefmt import format_datetime
 from chat_crm.texts import t
 
 PAGE_SIZE = 50
+__all__ = ["ChatPage", "ChatRow", "list_chats"]
 
 
 def ensure_chat(session: Session, client: Client) -> Chat:
@@ -78,28 +81,6 @@ def topic_label(topic: str | None) -> str:
     return t(f"topic.{topic}") if topic else t("dash")
 
 
-@dataclass(frozen=True)
-class ChatRow:
-    id: int
-    number: int
-    client_name: str
-    topic: str
-    project: str
-    responsible: str
-    channel: str
-    created: str
-    updated: str
-    unread: int
-
-
-@dataclass(frozen=True)
-class ChatPage:
-    rows: list[ChatRow]
-    total: int
-    page: int
-    pages: int
-
-
 def client_display_name(client: Client | None) -> str:
     if client is None:
         return t("dash")
@@ -108,56 +89,18 @@ def client_display_name(client: Client | None) -> str:
     return client.full_name
 
 
-def list_chats(*, employee_id: int, search: str = "", only_unread: bool = False, page: int = 1) -> ChatPage:
-    """One page of chats, newest activity first; search by number or ФИО (L2)."""
-    unread = unread_client_messages().label("unread")
-    with read_session() as session:
-        require_employee(session, employee_id, Permission.support_chat)
-        query = (
-            select(Chat, Client, Employee.full_name, Project.name, unread)
-            .join(Client, col(Client.id) == Chat.client_id)
-            .outerjoin(Employee, col(Employee.id) == Chat.responsible_id)
-            .outerjoin(Unit, col(Unit.id) == Chat.unit_id)
-            .outerjoin(Building, col(Building.id) == Unit.building_id)
-            .outerjoin(Project, col(Project.id) == Building.project_id)
-        )
-        needle = search.strip()
-        if needle:
-            by_name = col(Client.name_search).contains(needle.casefold(), autoescape=True)
-            query = query.where(sa.or_(by_name, Chat.number == int(needle)) if needle.isdigit() else by_name)
-        if only_unread:
-            query = query.where(unread_client_messages() > 0)
-        total = session.exec(select(func.count()).select_from(query.subquery())).one()
-        pages = max(1, -(-total // PAGE_SIZE))
-        page = min(max(1, page), pages)
-        rows = session.exec(
-            query.order_by(
-                sa.desc(sa.func.coalesce(Chat.last_message_at, Chat.created_at)),
-                sa.desc(Chat.id),
-            )
-            .offset((page - 1) * PAGE_SIZE)
-            .limit(PAGE_SIZE)
-        ).all()
-    return ChatPage(
-        rows=[
-            ChatRow(
-                id=chat.id or 0,
-                number=chat.number,
-                client_name=client_display_name(client),
-                topic=topic_label(chat.topic),
-                project=project or t("dash"),
-                responsible=responsible or t("dash"),
-                channel=t(f"channel.{chat.channel}"),
-                created=format_datetime(chat.created_at),
-                updated=format_datetime(chat.updated_at),
-                unread=int(count or 0),
-            )
-            for chat, client, responsible, project, count in rows
-        ],
-        total=total,
-        page=page,
-        pages=pages,
-    )
+def list_chats(
+    *,
+    employee_id: int,
+    search: str = "",
+    only_unread: bool = False,
+    page: int = 1,
+    view: ListView | None = None,
+) -> ChatPage:
+    """One page of chats, newest activity first; search by number or ФИО (L2), or any ``view`` (L3)."""
+    if view is None:
+        view = ListView(tab="new" if only_unread else "all", search=search, page=page)
+    return list_page(employee_id=employee_id, view=view)
 
 
 @dataclass(frozen=True)
