@@ -7,7 +7,7 @@ import logging
 
 import reflex as rx
 
-from chat_crm import live
+from chat_crm import edge, live, logging_setup
 from chat_crm.config import get_settings
 from chat_crm.pages.client.app import client_app_page
 from chat_crm.pages.crm.admin import roles_page, support_settings_page
@@ -16,6 +16,7 @@ from chat_crm.pages.crm.chat_list import chat_list_page
 from chat_crm.pages.crm.login import login_page
 from chat_crm.routes import UploadSizeLimit, files_app
 from chat_crm.services import bot
+from chat_crm.session_routes import session_app
 from chat_crm.states.admin import RolesState, SupportSettingsState
 from chat_crm.states.bot_settings import BotSettingsState
 from chat_crm.states.chat_card import ChatCardState
@@ -31,7 +32,15 @@ def index() -> rx.Component:
 
 
 # Downloads check who asks; oversized uploads are refused before Starlette parses them.
-app = rx.App(api_transformer=[files_app, UploadSizeLimit])
+# The session routes set and clear the HttpOnly cookies; every event passes the edge first,
+# and an error reaches the user as a Russian toast (chat_crm.edge).
+logging_setup.install()
+app = rx.App(
+    api_transformer=[files_app, UploadSizeLimit, session_app],
+    backend_exception_handler=edge.backend_exception_handler,
+    frontend_exception_handler=edge.frontend_exception_handler,
+)
+app.add_middleware(edge.EventEdge())
 app.add_page(index, route="/", on_load=rx.redirect("/support/chats"), title="Чат")
 app.add_page(login_page, route="/login", on_load=LoginState.skip_if_logged_in, title="Вход — Чат")
 app.add_page(chat_list_page, route="/support/chats", on_load=ChatListState.on_load, title="Чат — Поддержка")

@@ -49,6 +49,32 @@ class Settings:
     # a laptop waking up), then freed, rather than after Reflex's hour. A tab that comes back
     # later rebuilds its screen from its cookie and the database, as on a reload.
     closed_tab_state_seconds: float = 900.0
+    # Sessions and login (issue 9). A staff session ends after this long without a request,
+    # and in any case ``session_days`` after the login.
+    session_idle_minutes: int = 480
+    # Failed logins of one account before it locks (1, 2, 4… minutes, up to the cap);
+    # one address may fail more often (an office behind one NAT).
+    login_max_failures: int = 5
+    login_ip_max_failures: int = 20
+    login_lock_max_minutes: int = 60
+    # How long the database waits on another writer's lock before «База данных занята».
+    db_busy_timeout_seconds: float = 4.0
+    # Messages one client or one employee may send per window (issue 9), counted in the database.
+    message_rate_limit: int = 20
+    message_rate_window_seconds: float = 10.0
+    # Uploads (issue 9): a file picked but never sent is deleted after this long; the sweep
+    # looks for due files this often. Each client and each employee may upload this many files
+    # and bytes per window; all unsent files together may hold at most this much (0: no bound).
+    staged_upload_ttl_seconds: int = 3600
+    staged_sweep_seconds: float = 60.0
+    upload_quota_files: int = 60
+    upload_quota_bytes: int = 400 * 1024 * 1024
+    upload_quota_window_seconds: int = 3600
+    staged_upload_max_total_bytes: int = 4 * 1024 * 1024 * 1024
+
+    @property
+    def secure_cookies(self) -> bool:
+        return self.base_url.startswith("https://")
 
     @property
     def zone(self) -> ZoneInfo:
@@ -73,6 +99,20 @@ def _build() -> Settings:
         max_upload_bytes=_env_int("MAX_UPLOAD_BYTES", 40 * 1024 * 1024),
         timer_interval_seconds=float(_env("TIMER_INTERVAL_SECONDS") or 15),
         closed_tab_state_seconds=float(_env("CLOSED_TAB_STATE_SECONDS") or 900),
+        session_days=_env_int("SESSION_MAX_DAYS", 7),
+        session_idle_minutes=_env_int("SESSION_IDLE_MINUTES", 480),
+        login_max_failures=_env_int("LOGIN_MAX_FAILURES", 5),
+        login_ip_max_failures=_env_int("LOGIN_IP_MAX_FAILURES", 20),
+        login_lock_max_minutes=_env_int("LOGIN_LOCK_MAX_MINUTES", 60),
+        db_busy_timeout_seconds=float(_env("DB_BUSY_TIMEOUT_SECONDS") or 4),
+        staged_upload_ttl_seconds=_env_int("STAGED_UPLOAD_TTL_SECONDS", 3600),
+        staged_sweep_seconds=float(_env("STAGED_SWEEP_SECONDS") or 60),
+        upload_quota_files=_env_int("UPLOAD_QUOTA_FILES", 60),
+        upload_quota_bytes=_env_int("UPLOAD_QUOTA_BYTES", 400 * 1024 * 1024),
+        upload_quota_window_seconds=_env_int("UPLOAD_QUOTA_WINDOW_SECONDS", 3600),
+        staged_upload_max_total_bytes=_env_int("STAGED_UPLOAD_MAX_TOTAL_BYTES", 4 * 1024**3),
+        message_rate_limit=_env_int("MESSAGE_RATE_LIMIT", 20),
+        message_rate_window_seconds=float(_env("MESSAGE_RATE_WINDOW_SECONDS") or 10),
     )
 
 

@@ -16,6 +16,21 @@ from sqlmodel import Session, create_engine
 
 from chat_crm.config import get_settings
 from chat_crm.realtime import ChatEvent
+from chat_crm.services.errors import ServiceError
+from chat_crm.texts import t
+
+
+class DatabaseBusy(ServiceError):
+    """Another writer held the database longer than the busy timeout: «Повторите попытку».
+
+    A ServiceError, so every screen shows it where it shows a refused action, and keeps
+    what the user typed.
+    """
+
+
+def _is_busy(err: sa.exc.OperationalError) -> bool:
+    text = str(err.orig).lower()
+    return "database is locked" in text or "database table is locked" in text or "busy" in text
 
 
 @lru_cache(maxsize=4)
@@ -26,7 +41,10 @@ def _engine_for(url: str) -> sa.Engine:
             from pathlib import Path
 
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        # A short wait on another writer's lock: the user hears «База данных занята» after a
+        # few seconds instead of a worker thread hanging for half a minute.
+        timeout = get_settings().db_busy_timeout_seconds
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": timeout})
 
         @sa.event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -67,6 +85,11 @@ def unit_of_work() -> Iterator[UnitOfWork]:
         try:
             yield work
             session.commit()
+        except sa.exc.OperationalError as err:
+            session.rollback()
+            if _is_busy(err):
+                raise DatabaseBusy(t("error.db_busy")) from err
+            raise
         except BaseException:
             session.rollback()
             raise
@@ -77,4 +100,9 @@ def unit_of_work() -> Iterator[UnitOfWork]:
 @contextmanager
 def read_session() -> Iterator[Session]:
     with Session(get_engine(), expire_on_commit=False) as session:
-        yield session
+        try:
+            yield session
+        except sa.exc.OperationalError as err:
+            if _is_busy(err):
+                raise DatabaseBusy(t("error.db_busy")) from err
+            raise

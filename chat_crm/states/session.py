@@ -1,18 +1,35 @@
-"""The logged-in employee, re-checked on the server for every CRM page and event."""
+"""The logged-in employee, re-checked on the server for every CRM page and event.
+
+The session token is an HttpOnly cookie set by the HTTP route ``/auth/session``
+(``chat_crm.session_routes``). The server reads it from the websocket's handshake
+(``handshake_token``): it is never a state var, so it never appears in a state delta,
+and a tab whose state was lost (a Redis restart) rebuilds it from the cookie and the
+database on its next event.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
+import json
+from collections.abc import Callable
 from contextvars import ContextVar
+from typing import Any, TypeVar
+from urllib.parse import quote
 
 import reflex as rx
 
+from chat_crm import realtime
+from chat_crm.routes import EMPLOYEE_COOKIE
 from chat_crm.services import auth, notifications
 from chat_crm.services.access import Permission
-from chat_crm.services.errors import Unauthenticated
+from chat_crm.services.errors import ServiceError, Unauthenticated
 from chat_crm.texts import t
 
+T = TypeVar("T")
 LOGIN_ROUTE = "/login"
+SESSION_ROUTE = "/auth/session"
+LOGOUT_ROUTE = "/auth/logout"
 
 # Sessions already checked during one piece of off-loop work (see ConversationMixin._off_loop):
 # an event is checked once, however many services it calls.
@@ -20,22 +37,61 @@ resolved_sessions: ContextVar[dict[str, int] | None] = ContextVar("resolved_sess
 HOME_ROUTE = "/support/chats"
 
 
+def handshake_token(state: rx.State, cookie_name: str) -> str:
+    """The value of an (HttpOnly) cookie as the browser sent it when its websocket opened."""
+    header = state.router.headers.cookie or ""
+    for part in header.split(";"):
+        name, _, value = part.strip().partition("=")
+        if name == cookie_name:
+            return value.strip().strip('"')
+    return ""
+
+
+async def off_loop(state: rx.State, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """Run blocking ``fn`` in a thread; its events name this tab as their origin."""
+    origin = state.router.session.client_token
+
+    def run() -> T:
+        realtime.current_origin.set(origin)
+        resolved_sessions.set({})
+        return fn(*args, **kwargs)
+
+    return await asyncio.to_thread(run)
+
+
+def open_session(ticket: str, next_path: str) -> rx.event.EventSpec:
+    """A full page load through the route that turns the ticket into the HttpOnly cookie.
+
+    A full load, not Reflex's client-side navigation: the route must see the request,
+    and the new websocket must carry the new cookie.
+    """
+    url = f"{SESSION_ROUTE}?ticket={quote(ticket)}&next={quote(next_path)}"
+    return rx.call_script(f"window.location.replace({json.dumps(url)})")
+
+
+def leave_session() -> rx.event.EventSpec:
+    return rx.call_script(f"window.location.replace({json.dumps(LOGOUT_ROUTE)})")
+
+
 class SessionState(rx.State):
-    session_token: str = rx.Cookie("", name="chat_crm_session", same_site="strict", max_age=30 * 86400)
     employee_name: str = ""
     permissions: list[str] = []
     inbox: notifications.StaffInbox | None = None
 
+    def _session_token(self) -> str:
+        return handshake_token(self, EMPLOYEE_COOKIE)
+
     def _employee_id(self) -> int:
         """The acting employee for this event; raises if the session is gone."""
+        token = self._session_token()
         memo = resolved_sessions.get()
-        if memo is not None and self.session_token in memo:
-            return memo[self.session_token]
-        identity = auth.resolve_employee(self.session_token)
+        if memo is not None and token in memo:
+            return memo[token]
+        identity = auth.resolve_employee(token)
         if identity is None:
             raise Unauthenticated(t("error.session_expired"))
         if memo is not None:
-            memo[self.session_token] = identity.employee_id
+            memo[token] = identity.employee_id
         return identity.employee_id
 
     @rx.var
@@ -51,7 +107,8 @@ class SessionState(rx.State):
         return Permission.roles.value in self.permissions
 
     def _identify(self) -> bool:
-        identity = auth.resolve_employee(self.session_token)
+        """Blocking (the database): from an event, run it through ``off_loop``."""
+        identity = auth.resolve_employee(self._session_token())
         if identity is None:
             self.employee_name, self.permissions = "", []
             return False
@@ -61,43 +118,42 @@ class SessionState(rx.State):
         return True
 
     @rx.event
-    def open_inbox(self, is_open: bool) -> None:
+    async def open_inbox(self, is_open: bool) -> None:
         """Opening «Уведомления» marks them read; the list stays as it was shown."""
         if is_open and self.inbox is not None and self.inbox.unread:
-            notifications.mark_staff_inbox_read(employee_id=self._employee_id())
+            await off_loop(self, lambda: notifications.mark_staff_inbox_read(employee_id=self._employee_id()))
             self.inbox = dataclasses.replace(self.inbox, unread=0)
 
     @rx.event
-    def require_login(self):  # type: ignore[no-untyped-def]
-        if not self._identify():
+    async def require_login(self):  # type: ignore[no-untyped-def]
+        if not await off_loop(self, self._identify):
             return rx.redirect(LOGIN_ROUTE)
         return None
 
     @rx.event
     def logout(self):  # type: ignore[no-untyped-def]
-        auth.logout(self.session_token)
-        self.session_token = ""
+        """The route ends the session in the database and clears the HttpOnly cookie."""
         self.employee_name, self.permissions = "", []
-        return rx.redirect(LOGIN_ROUTE)
+        return leave_session()
 
 
 class LoginState(SessionState):
     error: str = ""
 
     @rx.event
-    def submit(self, form: dict[str, str]):  # type: ignore[no-untyped-def]
-        from chat_crm.services.errors import ServiceError
-
+    async def submit(self, form: dict[str, str]):  # type: ignore[no-untyped-def]
+        email, password = str(form.get("email", "")), str(form.get("password", ""))
         try:
-            self.session_token = auth.login(form.get("email", ""), form.get("password", ""))
+            # argon2 and the throttle's database work stay off the event loop.
+            ticket = await off_loop(self, auth.login_ticket, email, password, self.router.session.client_ip)
         except ServiceError as err:
             self.error = err.message
             return None
         self.error = ""
-        return rx.redirect(HOME_ROUTE)
+        return open_session(ticket, HOME_ROUTE)
 
     @rx.event
-    def skip_if_logged_in(self):  # type: ignore[no-untyped-def]
-        if self._identify():
+    async def skip_if_logged_in(self):  # type: ignore[no-untyped-def]
+        if await off_loop(self, self._identify):
             return rx.redirect(HOME_ROUTE)
         return None
