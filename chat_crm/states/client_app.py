@@ -15,6 +15,7 @@ from chat_crm.services import attachments, auth, bot, client_app, deeplinks, mes
 from chat_crm.services.errors import ServiceError
 from chat_crm.services.messages import HISTORY_LIMIT
 from chat_crm.states.conversation import ConversationMixin, new_draft_id
+from chat_crm.states.session import handshake_token, open_session
 from chat_crm.texts import t
 
 
@@ -32,8 +33,6 @@ class ClientAppState(ConversationMixin, rx.State):
     _side: ClassVar[str] = "client"
     _read_by: ClassVar[str] = "employee"
     _chat_id: int = 0  # the client's chat, once it exists
-    # A cookie, not local storage: the file route must know who asks for an attachment.
-    app_token: str = rx.Cookie("", name=CLIENT_COOKIE, same_site="strict", max_age=30 * 86400)
     # the picker
     demo_clients: list[client_app.DemoClient] = []
     picked: str = "anonymous"
@@ -58,8 +57,13 @@ class ClientAppState(ConversationMixin, rx.State):
     calc_result: str = ""
     calc_error: str = ""
 
+    def _app_token(self) -> str:
+        # An HttpOnly cookie (set by /auth/session), read from the websocket's handshake:
+        # never a state var, so never in a delta; the file route reads it too.
+        return handshake_token(self, CLIENT_COOKIE)
+
     def _client_id(self) -> int:
-        client_id = auth.resolve_client(self.app_token)
+        client_id = auth.resolve_client(self._app_token())
         if client_id is None:
             raise ServiceError("Откройте приложение заново")
         return client_id
@@ -122,7 +126,7 @@ class ClientAppState(ConversationMixin, rx.State):
         self.demo_clients, self.projects = await self._off_loop(
             lambda: (client_app.demo_clients(), client_app.project_names())
         )
-        self.opened = await self._off_loop(auth.resolve_client, self.app_token) is not None
+        self.opened = await self._off_loop(auth.resolve_client, self._app_token()) is not None
         # A reload is an app relaunch: it starts on the storefront.
         self.screen, self.link = "storefront", None
         self._unwatch()
@@ -161,19 +165,20 @@ class ClientAppState(ConversationMixin, rx.State):
         self.offline = bool(value)
 
     @rx.event
-    async def open_app(self) -> None:
-        client_id = int(self.picked) if self.picked.isdigit() else None
+    async def open_app(self):  # type: ignore[no-untyped-def]
+        client_id = int(self.picked) if self.picked.isascii() and self.picked.isdigit() and len(self.picked) < 19 else None
         try:
-            self.app_token = await self._off_loop(auth.start_client_session, client_id, Channel(self.channel))
+            ticket = await self._off_loop(auth.client_app_ticket, client_id, Channel(self.channel))
         except ServiceError as err:
             self.error = err.message
-            return
+            return None
         self._unwatch()
         self._chat_id, self._last_id = 0, 0
         self.opened, self.screen, self.messages, self.fresh, self.error = True, "storefront", [], [], ""
         self.draft, self.staged, self.editing_id = "", None, 0
         self._set_unsent([])  # another person's outbox is not this one's
-        await self._refresh_intro()
+        # The page reloads through the route that sets the cookie; on_load then shows the app.
+        return open_session(ticket, "/app")
 
     @rx.event
     async def show(self, screen: str) -> None:
