@@ -7,6 +7,8 @@ list are part of the storefront every partner has, so they are always offered.
 
 from __future__ import annotations
 
+import math
+import re
 from dataclasses import dataclass
 
 from sqlmodel import Session, col, select
@@ -180,12 +182,40 @@ def link_screen(*, client_id: int, message_id: int) -> LinkScreen:
         return LinkScreen(kind.value, title, "", t("link.mortgage_calculator.note"), "", [], [])
 
 
+# The calculator's bounds: a price a flat can have, a rate a bank can ask.
+MAX_PRICE = 10**12
+MAX_RATE_PERCENT = 100.0
+_WHOLE = re.compile(r"[0-9]{1,13}")
+_DECIMAL = re.compile(r"[0-9]{1,3}([.,][0-9]{1,4})?")
+
+
 def monthly_payment(*, price: int, down_payment: int, years: int, rate_percent: float) -> int:
     """The annuity payment of the mortgage calculator screen, in roubles."""
+    if not all(isinstance(v, int) and not isinstance(v, bool) for v in (price, down_payment, years)):
+        raise ServiceError(t("error.calculator_number"))
+    if not isinstance(rate_percent, int | float) or not math.isfinite(rate_percent):
+        raise ServiceError(t("error.calculator_number"))
     if price <= 0 or years <= 0 or years > 40 or not (0 <= down_payment < price) or rate_percent < 0:
         raise ServiceError(t("error.calculator"))
+    if price > MAX_PRICE or rate_percent > MAX_RATE_PERCENT:
+        raise ServiceError(t("error.calculator_number"))
     principal, months = price - down_payment, years * 12
     rate = rate_percent / 100 / 12
     if rate == 0:
         return round(principal / months)
     return round(principal * rate / (1 - (1 + rate) ** -months))
+
+
+def calculate(*, price: str, down_payment: str, years: str, rate_percent: str) -> int:
+    """The calculator's form as typed: plain digits only (no «inf», «nan», «1e400» or minus)."""
+    fields = [
+        str(v).replace(" ", "").replace("\u00a0", "") for v in (price, down_payment, years, rate_percent)
+    ]
+    if not all(_WHOLE.fullmatch(v) for v in fields[:3]) or not _DECIMAL.fullmatch(fields[3]):
+        raise ServiceError(t("error.calculator_number"))
+    return monthly_payment(
+        price=int(fields[0]),
+        down_payment=int(fields[1]),
+        years=int(fields[2]),
+        rate_percent=float(fields[3].replace(",", ".")),
+    )

@@ -201,8 +201,9 @@ def test_the_senders_own_trip_is_pinned(session: Session, world) -> None:
     with statements() as read:
         fresh = messages.messages_for_employee(employee_id=manager_id, chat_id=chat_id, after_id=last)
     assert [v.text for v in fresh] == ["Ответ"]
-    # employee, role (twice: each permission check reads it), chat, resend check, bot settings,
-    # the chat's update, the insert
-    assert len(sent) == 8
+    # employee, role (twice: each permission check reads it), chat, resend check, the rate
+    # limit's count (issue 9: the N-th newest of the author's messages), bot settings, the
+    # chat's update, the insert
+    assert len(sent) == 9
     # employee, role, chat, the new messages, their author
     assert len(read) == 5

@@ -10,12 +10,20 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlmodel import Session, select
 
+from chat_crm import config
 from chat_crm.models import BotSettings, Chat, ChatChange, DialogState, Message, utcnow
 from chat_crm.services import chats, messages
 from chat_crm.services.errors import ServiceError
 from tests import factories
 
 _ids = count()
+
+
+@pytest.fixture(autouse=True)
+def no_rate_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These tests send many messages at once; the limit has its own test in test_messages.py."""
+    monkeypatch.setenv("MESSAGE_RATE_LIMIT", "0")
+    config.reload_settings()
 
 
 def _client_says(world, text: str = "Вопрос") -> int:

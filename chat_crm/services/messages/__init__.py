@@ -27,8 +27,10 @@ from chat_crm.services.messages.rules import (
     MAX_TEXT,
     check_client_msg_id,
     check_text,
+    clean_text,
     client_may_change,
     employee_may_change,
+    parse_id,
 )
 from chat_crm.services.messages.send import (
     CloseReason,
@@ -61,6 +63,7 @@ __all__ = [
     "Viewer",
     "check_client_msg_id",
     "check_text",
+    "clean_text",
     "client_chat_id",
     "client_may_change",
     "close_dialog",
@@ -75,6 +78,7 @@ __all__ = [
     "mark_read_by_employee",
     "messages_for_client",
     "messages_for_employee",
+    "parse_id",
     "read_up_to",
     "send_client_message",
     "send_employee_message",

@@ -8,7 +8,12 @@ from chat_crm.realtime import ChatEvent, EventTopic
 from chat_crm.services.access import Permission, access_chat_as_employee, access_client, require_employee
 from chat_crm.services.chats import touch
 from chat_crm.services.errors import NotFound, ServiceError
-from chat_crm.services.messages.rules import CLIENT_EDIT_WINDOW, check_text, employee_may_change
+from chat_crm.services.messages.rules import (
+    CLIENT_EDIT_WINDOW,
+    check_text,
+    employee_may_change,
+    require_chat_shown,
+)
 from chat_crm.services.timefmt import format_datetime
 from chat_crm.texts import t
 
@@ -80,6 +85,7 @@ def _delete(work: UnitOfWork, chat: Chat, message: Message) -> None:
 
 def edit_client_message(*, client_id: int, message_id: int, text: str) -> None:
     with unit_of_work() as work:
+        require_chat_shown(work.session)  # S1: an edit is a send too
         _edit(work, *_client_message(work, client_id, message_id), text)
 
 

@@ -34,7 +34,12 @@ from chat_crm.services.attachments import claim_staged
 from chat_crm.services.chats import add_message, ensure_chat, touch
 from chat_crm.services.deeplinks import check_deep_link
 from chat_crm.services.errors import ServiceError
-from chat_crm.services.messages.rules import check_client_msg_id, check_text
+from chat_crm.services.messages.rules import (
+    check_client_msg_id,
+    check_rate,
+    check_text,
+    require_chat_shown,
+)
 from chat_crm.texts import t
 
 
@@ -74,7 +79,9 @@ def send_client_message(
         client = access_client(work.session, client_id)
         chat = ensure_chat(work.session, client)
         if (found := _existing(work.session, chat.id or 0, client_msg_id)) is not None:
-            return found.id or 0
+            return found.id or 0  # a resend: stored once, and never counted against the limit
+        require_chat_shown(work.session)  # S1, whatever the browser shows or sends
+        check_rate(work.session, chat_id=chat.id)
         file_id = claim_staged(work.session, chat, attachment_id)
         now = utcnow()
         opens_dialog = chat.dialog_state == DialogState.closed
@@ -121,6 +128,7 @@ def send_employee_message(
         chat = access_chat_as_employee(work.session, employee_id, chat_id)
         if (found := _existing(work.session, chat_id, client_msg_id)) is not None:
             return found.id or 0
+        check_rate(work.session, employee_id=employee.id)
         link, project_id = (
             check_deep_link(work.session, link_kind, link_project_id) if link_kind else (None, None)
         )
