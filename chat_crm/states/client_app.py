@@ -166,7 +166,8 @@ class ClientAppState(ConversationMixin, rx.State):
 
     @rx.event
     async def open_app(self):  # type: ignore[no-untyped-def]
-        client_id = int(self.picked) if self.picked.isascii() and self.picked.isdigit() and len(self.picked) < 19 else None
+        picked = self.picked
+        client_id = int(picked) if picked.isascii() and picked.isdigit() and len(picked) < 19 else None
         try:
             ticket = await self._off_loop(auth.client_app_ticket, client_id, Channel(self.channel))
         except ServiceError as err:
