@@ -8,7 +8,7 @@ import reflex as rx
 
 from chat_crm.services import roles, settings
 from chat_crm.services.errors import ServiceError
-from chat_crm.states.session import SessionState
+from chat_crm.states.session import SessionState, off_loop
 from chat_crm.texts import t
 
 
@@ -16,14 +16,21 @@ class RolesState(SessionState):
     roles: list[roles.RoleView] = []
     error: str = ""
 
-    @rx.event
-    def on_load(self):  # type: ignore[no-untyped-def]
+    def _read(self) -> list[roles.RoleView] | None:
         if not self._identify():
-            return rx.redirect("/login")
+            return None
+        return roles.list_roles(employee_id=self._employee_id())
+
+    @rx.event
+    async def on_load(self):  # type: ignore[no-untyped-def]
         try:
-            self.roles, self.error = roles.list_roles(employee_id=self._employee_id()), ""
+            found = await off_loop(self, self._read)
         except ServiceError as err:
             self.roles, self.error = [], err.message
+            return None
+        if found is None:
+            return rx.redirect("/login")
+        self.roles, self.error = found, ""
         return None
 
 
@@ -77,16 +84,23 @@ class SupportSettingsState(SessionState):
         }
         setattr(self, fields.get(err.field, "form_error"), err.message)
 
-    @rx.event
-    def on_load(self):  # type: ignore[no-untyped-def]
+    def _read(self) -> settings.ChatSettingsView | None:
         if not self._identify():
-            return rx.redirect("/login")
+            return None
+        return settings.read_chat_settings(employee_id=self._employee_id())
+
+    @rx.event
+    async def on_load(self):  # type: ignore[no-untyped-def]
         self._clear_messages()
         try:
-            self._show(settings.read_chat_settings(employee_id=self._employee_id()))
-            self.error = ""
+            view = await off_loop(self, self._read)
         except ServiceError as err:
             self.error = err.message
+            return None
+        if view is None:
+            return rx.redirect("/login")
+        self._show(view)
+        self.error = ""
         return None
 
     @rx.event
@@ -106,13 +120,16 @@ class SupportSettingsState(SessionState):
         self.welcome_text, self.saved = value, ""
 
     @rx.event
-    def set_department(self, value: str) -> None:
+    async def set_department(self, value: str) -> None:
         """A new department brings its own employees; a chosen one from elsewhere is dropped."""
         self.department, self.saved = value, ""
         self.department_error = self.employee_error = ""  # both answered by the new choice
         try:
-            self.employees = settings.employees_of_department(
-                employee_id=self._employee_id(), department_id=_to_id(value)
+            self.employees = await off_loop(
+                self,
+                lambda: settings.employees_of_department(
+                    employee_id=self._employee_id(), department_id=_to_id(value)
+                ),
             )
         except ServiceError as err:
             self.employees = []
@@ -125,21 +142,24 @@ class SupportSettingsState(SessionState):
         self.employee, self.saved, self.employee_error = value, "", ""
 
     @rx.event
-    def save(self, form: dict[str, Any]) -> None:
+    async def save(self, form: dict[str, Any]) -> None:
         # The texts come from the submitted form too: what the user sees in the field is what is saved,
         # even if the last keystroke's on_change has not reached the server yet.
         self.welcome_title = str(form.get("welcome_title", self.welcome_title))
         self.welcome_text = str(form.get("welcome_text", self.welcome_text))
         self._clear_messages()
         try:
-            view = settings.save_chat_settings(
-                employee_id=self._employee_id(),
-                show_in_storefront=self.show_in_storefront,
-                consent_notice=self.consent_notice,
-                welcome_title=self.welcome_title,
-                welcome_text=self.welcome_text,
-                department_id=_to_id(self.department),
-                employee_id_choice=_to_id(self.employee),
+            view = await off_loop(
+                self,
+                lambda: settings.save_chat_settings(
+                    employee_id=self._employee_id(),
+                    show_in_storefront=self.show_in_storefront,
+                    consent_notice=self.consent_notice,
+                    welcome_title=self.welcome_title,
+                    welcome_text=self.welcome_text,
+                    department_id=_to_id(self.department),
+                    employee_id_choice=_to_id(self.employee),
+                ),
             )
         except ServiceError as err:
             # Keep everything typed: only the message changes, so the user fixes one field and saves again.
@@ -152,6 +172,7 @@ class SupportSettingsState(SessionState):
 def _to_id(value: str) -> int | None:
     """A <select> value to an id; anything that is not a number is «not chosen» and the service decides."""
     try:
-        return int(value)
-    except ValueError:
+        number = int(value)
+    except (TypeError, ValueError):
         return None
+    return number if 0 < number < 2**63 else None

@@ -11,7 +11,7 @@ import reflex as rx
 from chat_crm.services import bot_settings as bot
 from chat_crm.services.errors import ServiceError
 from chat_crm.services.settings import Option
-from chat_crm.states.session import SessionState
+from chat_crm.states.session import SessionState, off_loop
 from chat_crm.texts import t
 
 # Fields with a message beside them; any other error field goes to form_error.
@@ -84,18 +84,25 @@ class BotSettingsState(SessionState):
     def _clear_messages(self) -> None:
         self.errors, self.form_error, self.saved = dict(_NO_ERRORS), "", ""
 
+    def _read(self) -> bot.BotSettingsView | None:
+        employee_id = self._employee_id()
+        if not bot.bot_tab_available_for(employee_id=employee_id):
+            return None
+        return bot.read_bot_settings(employee_id=employee_id)
+
     @rx.event
-    def on_load(self) -> None:
+    async def on_load(self) -> None:
         # SupportSettingsState.on_load runs first on this page: it redirects and shows page-level errors.
         self._clear_messages()
         self.editor_open = False
         try:
-            employee_id = self._employee_id()
-            self.available = bot.bot_tab_available_for(employee_id=employee_id)
-            if self.available:
-                self._show(bot.read_bot_settings(employee_id=employee_id))
+            view = await off_loop(self, self._read)
         except ServiceError:
             self.available = False
+            return
+        self.available = view is not None
+        if view is not None:
+            self._show(view)
 
     # ---- the main form ----
 
@@ -135,21 +142,24 @@ class BotSettingsState(SessionState):
         self.acceptance_uses_unit_responsible, self.saved = bool(value), ""
 
     @rx.event
-    def save(self, form: dict[str, Any]) -> None:
+    async def save(self, form: dict[str, Any]) -> None:
         # What the user sees in the fields is what is saved, even if the last keystroke's on_change
         # has not reached the server yet.
         self.texts = {field: str(form.get(field, value)) for field, value in self.texts.items()}
         self.restart_value = str(form.get("restart_value", self.restart_value))
         self._clear_messages()
         try:
-            view = bot.save_bot_settings(
-                employee_id=self._employee_id(),
-                enabled=self.enabled,
-                greeting_employee_id=_to_id(self.greeting_employee),
-                **self.texts,
-                restart_value=self.restart_value,
-                restart_unit=self.restart_unit,
-                acceptance_uses_unit_responsible=self.acceptance_uses_unit_responsible,
+            view = await off_loop(
+                self,
+                lambda: bot.save_bot_settings(
+                    employee_id=self._employee_id(),
+                    enabled=self.enabled,
+                    greeting_employee_id=_to_id(self.greeting_employee),
+                    **self.texts,
+                    restart_value=self.restart_value,
+                    restart_unit=self.restart_unit,
+                    acceptance_uses_unit_responsible=self.acceptance_uses_unit_responsible,
+                ),
             )
         except ServiceError as err:
             # Everything typed stays: only the message changes.
@@ -164,10 +174,10 @@ class BotSettingsState(SessionState):
     # ---- the rule editor ----
 
     @rx.event
-    def open_editor(self, topic: str) -> None:
+    async def open_editor(self, topic: str) -> None:
         label = next((s.label for s in self.topics if s.topic == topic), "")
         try:
-            rows = bot.topic_rules(employee_id=self._employee_id(), topic=topic)
+            rows = await off_loop(self, lambda: bot.topic_rules(employee_id=self._employee_id(), topic=topic))
         except ServiceError as err:
             self.form_error = err.message
             return
@@ -212,10 +222,12 @@ class BotSettingsState(SessionState):
         self._replace_rule(index, project_ids=ordered, projects_error="")
 
     @rx.event
-    def set_rule_department(self, index: int, value: str) -> None:
+    async def set_rule_department(self, index: int, value: str) -> None:
         """A new department brings its own employees (may be none → a random one is assigned)."""
         try:
-            employees = bot.rule_employees(employee_id=self._employee_id(), department_id=_to_id(value))
+            employees = await off_loop(
+                self, lambda: bot.rule_employees(employee_id=self._employee_id(), department_id=_to_id(value))
+            )
         except ServiceError as err:
             employees, self.editor_error = [], err.message
         if not 0 <= index < len(self.rules):
@@ -237,7 +249,7 @@ class BotSettingsState(SessionState):
         self._replace_rule(index, employee=value, employee_error="")
 
     @rx.event
-    def save_rules(self) -> None:
+    async def save_rules(self) -> None:
         self.rules = _cleared(self.rules)
         self.editor_error = ""
         inputs = [
@@ -249,8 +261,11 @@ class BotSettingsState(SessionState):
             for r in self.rules
         ]
         try:
-            self.topics = bot.save_topic_rules(
-                employee_id=self._employee_id(), topic=self.editor_topic, rules=inputs
+            self.topics = await off_loop(
+                self,
+                lambda: bot.save_topic_rules(
+                    employee_id=self._employee_id(), topic=self.editor_topic, rules=inputs
+                ),
             )
         except ServiceError as err:
             # The modal stays open with every row as it was; the message goes beside its rule.
@@ -284,6 +299,7 @@ class BotSettingsState(SessionState):
 def _to_id(value: str) -> int | None:
     """A <select> value to an id; anything that is not a number is «not chosen» and the service decides."""
     try:
-        return int(value)
-    except ValueError:
+        number = int(value)
+    except (TypeError, ValueError):
         return None
+    return number if 0 < number < 2**63 else None
