@@ -9,6 +9,7 @@ import reflex as rx
 
 from chat_crm import edge, live, logging_setup
 from chat_crm.config import get_settings
+from chat_crm.export_route import export_app
 from chat_crm.pages.client.app import client_app_page
 from chat_crm.pages.crm.admin import roles_page, support_settings_page
 from chat_crm.pages.crm.chat_card import chat_card_page
@@ -21,6 +22,7 @@ from chat_crm.states.admin import RolesState, SupportSettingsState
 from chat_crm.states.bot_settings import BotSettingsState
 from chat_crm.states.chat_card import ChatCardState
 from chat_crm.states.chat_list import ChatListState
+from chat_crm.states.chat_manage import ChatManageState
 from chat_crm.states.client_app import ClientAppState
 from chat_crm.states.session import LoginState
 
@@ -36,7 +38,7 @@ def index() -> rx.Component:
 # and an error reaches the user as a Russian toast (chat_crm.edge).
 logging_setup.install()
 app = rx.App(
-    api_transformer=[files_app, UploadSizeLimit, session_app],
+    api_transformer=[files_app, export_app, UploadSizeLimit, session_app],
     backend_exception_handler=edge.backend_exception_handler,
     frontend_exception_handler=edge.frontend_exception_handler,
 )
@@ -45,7 +47,10 @@ app.add_page(index, route="/", on_load=rx.redirect("/support/chats"), title="Ч�
 app.add_page(login_page, route="/login", on_load=LoginState.skip_if_logged_in, title="Вход — Чат")
 app.add_page(chat_list_page, route="/support/chats", on_load=ChatListState.on_load, title="Чат — Поддержка")
 app.add_page(
-    chat_card_page, route="/support/chats/[chat_id]", on_load=ChatCardState.on_load, title="Чат с клиентом"
+    chat_card_page,
+    route="/support/chats/[chat_id]",
+    on_load=[ChatCardState.on_load, ChatManageState.on_load],  # the conversation, then C2/C3
+    title="Чат с клиентом",
 )
 app.add_page(
     support_settings_page,

@@ -288,38 +288,69 @@ def _settings(session: Session, departments: list[Department], employees: list[E
     )
 
 
+# The topics a unit of each status is asked about (B4): the list's «Тема» and «Проект» agree.
+TOPICS_OF_STATUS = {
+    UnitStatus.booking: (Topic.booking, Topic.mortgage),
+    UnitStatus.deal: (Topic.deal, Topic.mortgage),
+    UnitStatus.acceptance: (Topic.acceptance,),
+}
+
+
+def _units_by_client(session: Session) -> dict[int, list[ClientUnit]]:
+    found: dict[int, list[ClientUnit]] = {}
+    for link in session.exec(select(ClientUnit).order_by(ClientUnit.id)):
+        found.setdefault(link.client_id, []).append(link)
+    return found
+
+
+def _unit_and_topic(links: list[ClientUnit], drawn: Topic, number: int) -> tuple[int | None, Topic]:
+    """A chat about one of the client's own units, on a topic its status allows; «Другой
+    вопрос» (drawn by chance) needs no unit."""
+    if drawn == Topic.other or not links:
+        return None, Topic.other
+    link = links[number % len(links)]
+    options = TOPICS_OF_STATUS[link.status]
+    return link.unit_id, options[number % len(options)]
+
+
 def _chats(session: Session, rng: random.Random, clients: list[Client], employees: list[Employee]) -> None:
     now = utcnow()
     writers = [e for e in employees if e.email != "operator@demo.ru"]
     topics = list(Topic)
+    units_of = _units_by_client(session)
     # Client 1 («Иванов Иван Иванович») starts with no chat, so the demo shows a first contact.
     for number, client in enumerate(clients[1:221], start=1):
         started = now - timedelta(days=rng.randint(1, 180), minutes=rng.randint(0, 1440))
         responsible = rng.choice(writers)
+        unit_id, topic = _unit_and_topic(units_of.get(client.id or 0, []), rng.choice(topics), number)
+        # A few chats wait for someone to take them («Без ответственного»); a few are over.
+        unassigned = number % 10 == 5
         chat = Chat(
             number=number,
             client_id=client.id or 0,
-            topic=rng.choice(topics),
+            unit_id=unit_id,
+            topic=topic,
             department_id=responsible.department_id,
-            responsible_id=responsible.id,
+            responsible_id=None if unassigned else responsible.id,
             channel=client.channel,
-            dialog_state=DialogState.open,
+            dialog_state=DialogState.closed if number % 9 == 4 else DialogState.open,
             consent_pending=False,
             created_at=started,
             dialog_started_at=started,
         )
         session.add(chat)
         session.flush()
-        session.add(
-            ChatChange(
-                chat_id=chat.id or 0,
-                actor_kind=AuthorKind.system,
-                field="responsible",
-                new_value=responsible.full_name,
-                note=t("history.default_responsible"),
-                created_at=started,
+        if not unassigned:
+            session.add(
+                ChatChange(
+                    chat_id=chat.id or 0,
+                    actor_kind=AuthorKind.system,
+                    field="responsible",
+                    new_value=responsible.full_name,
+                    note=t("history.default_responsible"),
+                    created_at=started,
+                )
             )
-        )
         moment = started
         unread_tail = number % 6 == 0  # every sixth chat ends with unread client messages
         count = rng.randint(2, 7)

@@ -23,7 +23,8 @@ import reflex as rx
 from chat_crm import realtime
 from chat_crm.config import get_settings
 from chat_crm.realtime import ChatEvent, EventTopic
-from chat_crm.services import messages
+from chat_crm.services import inbox, messages
+from chat_crm.services.inbox import ListUpdate
 from chat_crm.services.messages import LiveBatch
 
 log = logging.getLogger(__name__)
@@ -36,6 +37,13 @@ class LiveScreen(Protocol):
     async def apply_live(self, event: ChatEvent, batch: LiveBatch) -> int:
         """Show what ``event`` says; return the newest message id the screen now shows."""
         ...
+
+
+@runtime_checkable
+class LiveList(Protocol):
+    """A Reflex state that shows the chat list and places one changed row itself (P8)."""
+
+    async def apply_list(self, event: ChatEvent, update: ListUpdate) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -54,6 +62,7 @@ class ScreenRegistry:
         self._chat_of: dict[ScreenKey, int] = {}
         self._last_id: dict[int, dict[ScreenKey, int]] = {}
         self._of_tab: dict[str, set[ScreenKey]] = {}
+        self._lists: set[ScreenKey] = set()  # chat-list screens: every chat's events concern them
 
     def watch(self, token: str, screen: type[rx.State], chat_id: int, last_id: int = 0) -> None:
         key = ScreenKey(token, screen)
@@ -83,6 +92,16 @@ class ScreenRegistry:
     def drop_tab(self, token: str) -> None:
         for key in list(self._of_tab.get(token, ())):
             self.unwatch(key.token, key.screen)
+        self._lists = {key for key in self._lists if key.token != token}
+
+    def watch_list(self, token: str, screen: type[rx.State]) -> None:
+        self._lists.add(ScreenKey(token, screen))
+
+    def unwatch_list(self, token: str, screen: type[rx.State]) -> None:
+        self._lists.discard(ScreenKey(token, screen))
+
+    def lists(self) -> list[ScreenKey]:
+        return list(self._lists)
 
     def _forget(self, key: ScreenKey, chat_id: int) -> None:
         screens = self._last_id.get(chat_id, {})
@@ -103,6 +122,10 @@ class ScreenRegistry:
 registry = ScreenRegistry()
 
 Deliver = Callable[[ScreenKey, ChatEvent, LiveBatch], Awaitable[int]]
+DeliverList = Callable[[ScreenKey, ChatEvent, ListUpdate], Awaitable[None]]
+
+# What moves a row of the list: its messages, their reading, the chat's own fields.
+LIST_TOPICS = frozenset({EventTopic.message, EventTopic.message_changed, EventTopic.read, EventTopic.changed})
 
 
 def read_batch(event: ChatEvent, screens: dict[ScreenKey, int]) -> LiveBatch:
@@ -135,6 +158,38 @@ async def dispatch(event: ChatEvent, deliver: Deliver) -> int:
 
     await asyncio.gather(*(one(key) for key in screens))
     return len(screens)
+
+
+async def dispatch_lists(event: ChatEvent, deliver: DeliverList) -> int:
+    """Hand ``event`` to every chat-list screen of this worker; returns how many.
+
+    One read of the chat's row (and the «Новые» count) for all of them; each screen then
+    decides in memory whether the row belongs on its page. The list is never re-queried.
+    """
+    keys = registry.lists()
+    if not keys or event.topic not in LIST_TOPICS:
+        return 0
+    update = await asyncio.to_thread(inbox.list_update, event.chat_id)
+
+    async def one(key: ScreenKey) -> None:
+        try:
+            await deliver(key, event, update)
+        except Exception:  # one broken tab must not stop the others
+            log.exception("live: list delivery to %s failed", key.token)
+            registry.unwatch_list(key.token, key.screen)
+
+    await asyncio.gather(*(one(key) for key in keys))
+    return len(keys)
+
+
+def list_delivery(app: rx.App) -> DeliverList:
+    async def deliver(key: ScreenKey, event: ChatEvent, update: ListUpdate) -> None:
+        async with app.modify_state(rx.BaseStateToken(ident=key.token, cls=key.screen)) as root:
+            screen = await root.get_state(key.screen)
+            assert isinstance(screen, LiveList)
+            await screen.apply_list(event, update)
+
+    return deliver
 
 
 def state_delivery(app: rx.App) -> Deliver:
@@ -181,17 +236,22 @@ def _forget_closed_tabs(app: rx.App) -> None:
     namespace._chat_crm_hooked = True  # type: ignore[attr-defined]
 
 
-async def _resync_all(deliver: Deliver) -> None:
-    """After a gap in the bus, every screen catches up from the database by its last id."""
+async def _resync_all(deliver: Deliver, deliver_list: DeliverList | None = None) -> None:
+    """After a gap in the bus, every screen catches up from the database by its last id,
+    and every list screen reloads its page."""
     for chat_id in registry.chats():
         await dispatch(ChatEvent(EventTopic.resync, chat_id=chat_id), deliver)
+    if deliver_list is not None:
+        event = ChatEvent(EventTopic.resync)
+        await asyncio.gather(*(deliver_list(key, event, ListUpdate()) for key in registry.lists()))
 
 
 class ChatOrder:
     """Events of one chat are applied in order; different chats do not wait for each other."""
 
-    def __init__(self, deliver: Deliver) -> None:
+    def __init__(self, deliver: Deliver, deliver_list: DeliverList | None = None) -> None:
         self._deliver = deliver
+        self._deliver_list = deliver_list
         self._tails: dict[int, asyncio.Task[None]] = {}
 
     def schedule(self, event: ChatEvent) -> None:
@@ -201,6 +261,8 @@ class ChatOrder:
             if previous is not None:
                 await asyncio.wait([previous])
             await dispatch(event, self._deliver)
+            if self._deliver_list is not None:
+                await dispatch_lists(event, self._deliver_list)
 
         task = asyncio.create_task(run())
         self._tails[event.chat_id] = task
@@ -216,14 +278,14 @@ class ChatOrder:
 async def run_listener(app: rx.App) -> None:
     """The lifespan task: forever, hand each chat event to the screens showing that chat."""
     deliver = state_delivery(app)
-    order = ChatOrder(deliver)
+    order = ChatOrder(deliver, list_delivery(app))
     subscriptions = 0
 
     async def subscribed() -> None:
         nonlocal subscriptions
         subscriptions += 1
         if subscriptions > 1:  # events published while the bus was away are lost: read them instead
-            await _resync_all(deliver)
+            await _resync_all(deliver, list_delivery(app))
 
     while True:
         try:

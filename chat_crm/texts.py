@@ -68,6 +68,7 @@ RU: dict[str, str] = {
     "inbox.columns": "Столбцы",
     "inbox.export": "Экспорт",
     "inbox.exporting": "Экспорт: {done} из {total}",
+    "inbox.of": "из",
     "inbox.export_failed": "Не удалось выгрузить чаты",
     "inbox.export_file": "Чаты_{day}.xlsx",
     "inbox.export_sheet": "Чаты",

@@ -13,6 +13,7 @@ from chat_crm.models.chat import (
     Message,
     Topic,
 )
+from chat_crm.models.inbox import LIST_INDEXES  # noqa: F401  the list's indexes (migration 0006)
 from chat_crm.models.notify import (
     ClientNotification,
     OutboxItem,
