@@ -9,6 +9,7 @@ import os
 import struct
 import zipfile
 import zlib
+from datetime import timedelta
 from pathlib import Path
 
 import pillow_heif
@@ -19,7 +20,7 @@ from PIL import Image
 from sqlmodel import Session, func, select
 
 from chat_crm import config
-from chat_crm.models import Attachment, DeepLinkKind, Message, PartnerSettings, Project
+from chat_crm.models import Attachment, DeepLinkKind, Message, PartnerSettings, Project, utcnow
 from chat_crm.services import attachments, messages
 from chat_crm.services.errors import NotFound, ServiceError
 from tests import factories
@@ -337,3 +338,114 @@ def test_a_file_stored_before_thumbnails_is_served_whole_at_the_thumbnail_addres
     stranger = factories.client(session, "Петров Пётр")
     with pytest.raises(NotFound):
         attachments.file_for_client(client_id=stranger.id, attachment_id=row.id, thumb=True)
+
+
+# ---- names (issue 9) ----------------------------------------------------------------------------
+@pytest.mark.security
+@pytest.mark.feature("M2")
+@pytest.mark.parametrize(
+    ("sent", "kept"),
+    [
+        ("отчет\u202efdp.pdf", "отчетfdp.pdf"),
+        ("\u2066фото\u2069\u200f.jpg", "фото.jpg"),
+        ("e\u0301tude.pdf", "\u00e9tude.pdf"),  # NFD from a Mac becomes NFC
+        ("line\nbreak\x00\x07.pdf", "linebreak.pdf"),
+        ("a\ud800b.pdf", "ab.pdf"),
+        ("../../etc/passwd.pdf", "passwd.pdf"),
+        ("C:\\Users\\me\\договор.pdf", "договор.pdf"),
+        ("\u202e", "file"),
+        ("..", "file"),
+    ],
+)
+def test_a_file_name_is_normalized_and_loses_bidi_and_control_characters(sent: str, kept: str) -> None:
+    assert attachments.clean_name(sent) == kept
+
+
+@pytest.mark.security
+@settings(max_examples=300, deadline=None)
+@given(name=st.text(max_size=400))
+def test_any_name_comes_out_bounded_nfc_and_without_bidi_or_controls(name: str) -> None:
+    import unicodedata
+
+    cleaned = attachments.clean_name(name)
+    assert 0 < len(cleaned) <= 255
+    assert unicodedata.is_normalized("NFC", cleaned) or cleaned == unicodedata.normalize("NFC", cleaned)
+    assert not any(
+        unicodedata.category(c) in ("Cc", "Cs", "Zl", "Zp") or ord(c) in attachments._BIDI for c in cleaned
+    )
+    assert "/" not in cleaned and "\\" not in cleaned
+
+
+@pytest.mark.security
+@pytest.mark.feature("M2")
+def test_a_long_name_keeps_its_extension_and_an_rtl_disguised_executable_is_refused(
+    session: Session, world
+) -> None:
+    staged = _stage(world, "я" * 400 + ".pdf", PDF)
+    assert staged.name == "я" * 251 + ".pdf"
+    with pytest.raises(ServiceError, match="Такой тип файла нельзя отправить"):
+        _stage(world, "счет\u202efdp.exe", PDF)  # shows as «счетexe.pdf» with the override
+    row = session.get(Attachment, _stage(world, "фото\u202e.jpg", JPEG).id)
+    assert row.filename == "фото.jpg"
+
+
+# ---- staged files expire (issue 9) ----------------------------------------------------------------
+def _expire_staged(session: Session, ids: list[int]) -> None:
+    for attachment_id in ids:
+        row = session.get(Attachment, attachment_id)
+        row.staged_until = utcnow() - timedelta(seconds=1)  # the clock is the only fake
+        session.add(row)
+    session.commit()
+
+
+@pytest.mark.security
+@pytest.mark.feature("M2")
+def test_a_staged_file_never_sent_is_swept_with_its_bytes_and_a_sent_one_stays(
+    session: Session, world
+) -> None:
+    sent = _stage(world, "фото.jpg", JPEG)
+    messages.send_client_message(
+        client_id=world["client"].id, text="", client_msg_id="sweep-00001", attachment_id=sent.id
+    )
+    orphan = _stage(world, "скрин.png", PNG)
+    row = session.get(Attachment, orphan.id)
+    ttl = config.get_settings().staged_upload_ttl_seconds
+    assert ttl == 3600 and session.get(Attachment, sent.id).staged_until is None
+    assert row.staged_until - row.created_at == timedelta(seconds=ttl)
+    assert attachments.sweep_staged(now=utcnow()) == 0  # not yet due
+    later = row.staged_until + timedelta(seconds=1)
+    assert attachments.sweep_staged(now=later) == 1
+    session.expire_all()
+    assert session.get(Attachment, orphan.id) is None
+    assert session.get(Attachment, sent.id) is not None
+    assert sorted(p.name for p in _stored_files()) == sorted(
+        [
+            session.get(Attachment, sent.id).storage_key,
+            session.get(Attachment, sent.id).storage_key + ".thumb.jpg",
+        ]
+    )
+    assert attachments.sweep_staged(now=later) == 0
+
+
+@pytest.mark.security
+@pytest.mark.feature("M2")
+def test_an_expired_staged_file_cannot_be_sent(session: Session, world) -> None:
+    staged = _stage(world, "фото.jpg", JPEG)
+    _expire_staged(session, [staged.id])
+    with pytest.raises(ServiceError, match="Файл больше недоступен"):
+        messages.send_client_message(
+            client_id=world["client"].id, text="", client_msg_id="sweep-00002", attachment_id=staged.id
+        )
+
+
+@pytest.mark.security
+@pytest.mark.parametrize("bad_id", [2**63, 2**64 + 5, -1, True])
+def test_an_attachment_id_out_of_range_is_refused_in_russian(session: Session, world, bad_id: int) -> None:
+    with pytest.raises(ServiceError, match="Файл больше недоступен"):
+        messages.send_client_message(
+            client_id=world["client"].id, text="x", client_msg_id="range-00001", attachment_id=bad_id
+        )
+    with pytest.raises(NotFound):
+        attachments.file_for_client(client_id=world["client"].id, attachment_id=bad_id)
+    with pytest.raises(NotFound):
+        attachments.file_for_employee(employee_id=world["manager"].id, attachment_id=bad_id)
