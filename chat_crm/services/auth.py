@@ -20,7 +20,7 @@ from sqlmodel import Session, col, select
 
 from chat_crm.config import get_settings
 from chat_crm.db import read_session, unit_of_work
-from chat_crm.models import AuthSession, Channel, Client, Employee, LoginTicket, Role, utcnow
+from chat_crm.models import AuthSession, Channel, Client, Employee, LoginTicket, Role, UTCDateTime, utcnow
 from chat_crm.services import throttle
 from chat_crm.services.errors import ServiceError
 from chat_crm.texts import t
@@ -173,7 +173,8 @@ def resolve_employee(token: str) -> StaffIdentity | None:
         .where(
             AuthSession.token_hash == _token_hash(token),
             col(AuthSession.expires_at) > now,
-            sa.func.coalesce(col(AuthSession.last_seen_at), col(AuthSession.created_at)) > idle_since,
+            sa.func.coalesce(col(AuthSession.last_seen_at), col(AuthSession.created_at), type_=UTCDateTime)
+            > idle_since,
             col(Employee.is_active).is_(True),
         )
     )
