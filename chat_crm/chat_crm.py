@@ -10,13 +10,14 @@ import reflex as rx
 from chat_crm import edge, live, logging_setup
 from chat_crm.config import get_settings
 from chat_crm.export_route import export_app
+from chat_crm.http_headers import SecurityHeaders
 from chat_crm.pages.client.app import client_app_page
 from chat_crm.pages.crm.admin import roles_page, support_settings_page
 from chat_crm.pages.crm.chat_card import chat_card_page
 from chat_crm.pages.crm.chat_list import chat_list_page
 from chat_crm.pages.crm.login import login_page
 from chat_crm.routes import UploadSizeLimit, files_app
-from chat_crm.services import bot
+from chat_crm.services import attachments, bot
 from chat_crm.session_routes import session_app
 from chat_crm.states.admin import RolesState, SupportSettingsState
 from chat_crm.states.bot_settings import BotSettingsState
@@ -38,7 +39,8 @@ def index() -> rx.Component:
 # and an error reaches the user as a Russian toast (chat_crm.edge).
 logging_setup.install()
 app = rx.App(
-    api_transformer=[files_app, export_app, UploadSizeLimit, session_app],
+    # SecurityHeaders last: it wraps everything, the compiled pages included (chat_crm.http_headers).
+    api_transformer=[files_app, export_app, UploadSizeLimit, session_app, SecurityHeaders],
     backend_exception_handler=edge.backend_exception_handler,
     frontend_exception_handler=edge.frontend_exception_handler,
 )
@@ -79,5 +81,19 @@ async def inactivity_timer() -> None:
         await asyncio.sleep(get_settings().timer_interval_seconds)
 
 
+async def staged_upload_sweep() -> None:
+    """Files picked but never sent expire (STAGED_UPLOAD_TTL_SECONDS): due rows are in the
+    database, so a restart loses none, and every worker may sweep (each row goes once)."""
+    while True:
+        try:
+            await asyncio.to_thread(attachments.sweep_staged)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # the database went away for a moment: try again next round
+            log.exception("staged upload sweep failed")
+        await asyncio.sleep(get_settings().staged_sweep_seconds)
+
+
 app.register_lifespan_task(live_listener)
 app.register_lifespan_task(inactivity_timer)
+app.register_lifespan_task(staged_upload_sweep)

@@ -6,6 +6,7 @@ Both are ASGI pieces handed to ``rx.App(api_transformer=...)``.
 from __future__ import annotations
 
 import asyncio
+import re
 from urllib.parse import quote
 
 from starlette.applications import Starlette
@@ -22,6 +23,7 @@ EMPLOYEE_COOKIE = "chat_crm_session"
 CLIENT_COOKIE = "chat_crm_app"
 # Multipart framing around the file: boundaries, part headers, the file name.
 MULTIPART_SLACK = 64 * 1024
+_ID = re.compile(r"[0-9]{1,19}")
 
 
 def file_url(attachment_id: int) -> str:
@@ -60,10 +62,18 @@ async def download_thumb(request: Request) -> Response:
     return await _serve(request, thumb=True)
 
 
+def parse_id(raw: str) -> int | None:
+    """A row id from a URL: ASCII digits only (not «²» or «١»), in a signed 64-bit range; else None."""
+    if not _ID.fullmatch(raw):
+        return None
+    value = int(raw)
+    return value if 0 < value <= attachments.MAX_ID else None
+
+
 async def _serve(request: Request, thumb: bool) -> Response:
-    raw = request.path_params["attachment_id"]
+    attachment_id = parse_id(request.path_params["attachment_id"])
     # The access check reads the database: off the event loop, so other screens go on.
-    found = await asyncio.to_thread(_find_file, request, int(raw), thumb) if raw.isdigit() else None
+    found = await asyncio.to_thread(_find_file, request, attachment_id, thumb) if attachment_id else None
     if found is None:
         # The same answer for "no such file" and "not yours": nothing to probe.
         return Response(t("error.not_found"), status_code=404, media_type="text/plain; charset=utf-8")
@@ -76,7 +86,9 @@ async def _serve(request: Request, thumb: bool) -> Response:
             "X-Content-Type-Options": "nosniff",
             "Cache-Control": "private, max-age=3600",
             # Even a file a browser would render cannot run script in our origin.
-            "Content-Security-Policy": "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'",
+            "Content-Security-Policy": (
+                "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; frame-ancestors 'none'"
+            ),
         },
     )
 
