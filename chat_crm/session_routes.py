@@ -75,7 +75,8 @@ async def close_session(request: Request) -> Response:
     token = request.cookies.get(EMPLOYEE_COOKIE, "")
     if token:
         await asyncio.to_thread(auth.logout, token)
-    response = RedirectResponse(LOGIN_PAGE, status_code=303)
+    # "/" forwards to the login page in the browser (a full load of /login would end as /login/).
+    response = RedirectResponse("/", status_code=303)
     clear_session_cookie(response, EMPLOYEE_COOKIE)
     response.headers["Cache-Control"] = "no-store"
     return response

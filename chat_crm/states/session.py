@@ -150,7 +150,9 @@ class LoginState(SessionState):
             self.error = err.message
             return None
         self.error = ""
-        return open_session(ticket, HOME_ROUTE)
+        # Through "/", whose page forwards to the chat list in the browser: a full load of
+        # /support/chats itself would come back as /support/chats/ from the static server.
+        return open_session(ticket, "/")
 
     @rx.event
     async def skip_if_logged_in(self):  # type: ignore[no-untyped-def]
