@@ -102,6 +102,10 @@ class ChatCardState(ConversationMixin, SessionState):
             await self._reload()
         except ServiceError:
             self.card = None
+        # «Клиент» and «Управление» (C2, C3) live in their own state; imported here to avoid a cycle.
+        from chat_crm.states.chat_manage import ChatManageState
+
+        await (await self.get_state(ChatManageState)).refresh()
 
     def _open(self) -> tuple[chats.ChatCard, list[chats.HistoryEntry], list[messages.MessageView], Any]:
         """Everything the card shows, read in one trip off the event loop."""
