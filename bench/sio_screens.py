@@ -14,9 +14,12 @@ What the browser sends on ``/_event/?token=<uuid>`` (Socket.IO namespace ``/_eve
   ``{"form": {"__reflex_form_data__": [["text", "..."]]}}``.
 - The server answers with ``event`` packets ``{"delta": {"<state path>": {"<var>_rx_state_": ...}}}``.
 
-The client app (/app) starts with no cookie: ``set_picked``, ``set_channel``, ``open_app`` (its
-delta carries ``app_token``), ``open_chat``. An employee logs in once on /login
-(``LoginState.submit``; the delta carries ``session_token``) and opens chat cards with that cookie.
+The session cookies are HttpOnly and never in a delta (issue 9): ``LoginState.submit`` and the
+app's ``open_app`` answer with a script that loads ``/auth/session?ticket=…``; that route's
+Set-Cookie holds the token, and a new socket sends it in its handshake's Cookie header, as the
+browser does after the page load. The client app (/app): ``set_picked``, ``set_channel``,
+``open_app``, the ticket, a new socket with the cookie, ``open_chat``. An employee logs in once
+on /login and opens chat cards with that cookie.
 
 A message's text is ``bench <id> <epoch ms>``; a screen stamps the first arrival of each id in
 ``messages`` or ``fresh`` with its own clock (same host, no skew).
@@ -31,6 +34,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+import httpx
 import socketio
 
 ROOT = "reflex___state____state"
@@ -45,6 +49,8 @@ FLOOR_STATE = (
 )
 MESSAGE_LISTS = ("messages_rx_state_", "fresh_rx_state_")
 MARK = re.compile(r"bench (\S+) (\d+(?:\.\d+)?)")
+TICKET = re.compile(r"/auth/session\?ticket=([A-Za-z0-9_\-%]+)")
+EMPLOYEE_COOKIE, CLIENT_COOKIE = "chat_crm_session", "chat_crm_app"
 
 Sink = Callable[[str, float], None]
 
@@ -75,6 +81,8 @@ class Screen:
             self.router["query"] = query
         self.sio = socketio.AsyncClient(reconnection=False)
         self.sio.on("event", self._on_event, namespace="/_event")
+        self.cookies: dict[str, str] = {}
+        self.ticket = ""
         self.vars: dict[str, dict[str, Any]] = {}
         self.sent: set[str] = set()
         self.first_seen: dict[str, float] = {}
@@ -89,6 +97,12 @@ class Screen:
         self.mark_reads = 0
 
     # ---- the wire ------------------------------------------------------------------------------
+    def _headers(self) -> dict[str, str]:
+        headers = {"Origin": self.base}
+        if self.cookies:
+            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        return headers
+
     async def connect(self, vars_: dict[str, str] | None = None, timeout: float = 60) -> None:
         hydrate: dict[str, Any] = {"name": HYDRATE, "payload": {}, "router_data": dict(self.router)}
         if vars_:
@@ -98,7 +112,7 @@ class Screen:
             socketio_path="/_event",
             namespaces=["/_event"],
             transports=["websocket"],
-            headers={"Origin": self.base},
+            headers=self._headers(),
             auth={"event": hydrate},
             wait_timeout=timeout,
         )
@@ -129,8 +143,25 @@ class Screen:
             pass
 
     # ---- what arrives --------------------------------------------------------------------------
+    async def redeem_ticket(self, timeout: float = 60) -> None:
+        """Load /auth/session as the browser would; keep the cookie it sets, then reconnect."""
+        await self.wait_for(lambda: bool(self.ticket), timeout, "the session ticket")
+        async with httpx.AsyncClient(base_url=self.base, timeout=timeout) as http:
+            response = await http.get(f"/auth/session?ticket={self.ticket}", headers={"Origin": self.base})
+        wanted = (EMPLOYEE_COOKIE, CLIENT_COOKIE)
+        self.cookies.update({k: v for k, v in response.cookies.items() if k in wanted})
+        self.ticket = ""
+        await self.close()
+        self.sio = socketio.AsyncClient(reconnection=False)
+        self.sio.on("event", self._on_event, namespace="/_event")
+        await self.connect(timeout=timeout)
+
     async def _on_event(self, update: Any) -> None:
         arrived = now_ms()
+        if isinstance(update, dict) and update.get("events"):
+            found_ticket = TICKET.search(str(update["events"]))
+            if found_ticket:
+                self.ticket = found_ticket.group(1)
         delta = (update or {}).get("delta") or {} if isinstance(update, dict) else {}
         fresh_ids = False
         for path, values in delta.items():
@@ -211,6 +242,7 @@ class ClientScreen(Screen):
         await self.emit(f"{CLIENT_STATE}.set_picked", {"value": str(self.client_id)})
         await self.emit(f"{CLIENT_STATE}.set_channel", {"value": "ios"})
         await self.emit(f"{CLIENT_STATE}.open_app")
+        await self.redeem_ticket(timeout)
         await self.emit(f"{CLIENT_STATE}.open_chat", {"unit_id": 0})
         await self.wait_for(lambda: self.var(CLIENT_STATE, "screen") == "chat", timeout, "the chat screen")
 
@@ -227,9 +259,11 @@ async def login(base: str, email: str, password: str = "demo", timeout: float = 
         f"{LOGIN_STATE}.submit",
         {"form": {"__reflex_form_data__": [["email", email], ["password", password]]}},
     )
-    await screen.wait_for(lambda: bool(screen.var(SESSION_STATE, "session_token")), timeout, "login")
-    token = screen.var(SESSION_STATE, "session_token")
+    await screen.redeem_ticket(timeout)
+    token = screen.cookies.get(EMPLOYEE_COOKIE, "")
     await screen.close()
+    if not token:
+        raise RuntimeError(f"login as {email} gave no session cookie")
     return token
 
 
@@ -255,7 +289,8 @@ class EmployeeScreen(Screen):
         self.session_token = session_token
 
     async def open(self, timeout: float = 60) -> None:
-        await self.connect({f"{SESSION_STATE}.session_token_rx_state_": self.session_token}, timeout)
+        self.cookies[EMPLOYEE_COOKIE] = self.session_token
+        await self.connect(timeout=timeout)
         await self.wait_for(
             lambda: (
                 self.var(CARD_STATE, "chat_id") == self.chat_id and self.var(CARD_STATE, "card") is not None
