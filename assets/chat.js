@@ -1,4 +1,5 @@
-// The conversation's behaviour in the browser, on the CRM card and in the client app (P1, P2, P6, P7, M11).
+// The conversation's behaviour in the browser, on the CRM card and in the client app
+// (P1, P2, P6, P7, P18, M11).
 //
 // The page marks what this script works with:
 //   [data-chat-scroll]           the scroll container of a conversation
@@ -251,6 +252,182 @@
     var frame = button.closest("[data-chat-frame]");
     var scroll = frame && frame.querySelector("[data-chat-scroll]");
     if (scroll && scroll.__chat) toBottom(scroll);
+  });
+
+  // ---- crash-safe sending (P18) ----------------------------------------------------------------
+  // Each composer (its form carries data-chat-scope) keeps in localStorage the draft being typed,
+  // with the key its send will carry, and the sends still in flight. A send is forgotten only when
+  // the server names its key in data-chat-handled (stored, or kept in the app's outbox) or in
+  // data-chat-refused (a rule said no: the text goes back to the draft). A send the server never
+  // answered (a crash, a lost state) is resent with the same key, so it is stored once. A new
+  // data-chat-boot (a state the server made afresh) puts the kept draft back in the field.
+  var OUTBOX = "chat_crm_outbox:";
+  var RESEND_AFTER_MS = 2500;
+  var RESEND_MAX_MS = 15000;
+  var seenBoot = new WeakMap();
+
+  function newKey() {
+    if (window.crypto && crypto.randomUUID) return crypto.randomUUID(); // secure contexts only
+    var bytes = new Uint8Array(16);
+    crypto.getRandomValues(bytes);
+    return Array.prototype.map
+      .call(bytes, function (b) {
+        return (b + 256).toString(16).slice(1);
+      })
+      .join("");
+  }
+
+  function loadBox(scope) {
+    try {
+      var box = JSON.parse(localStorage.getItem(OUTBOX + scope) || "null");
+      if (box && box.draft && Array.isArray(box.pending)) return box;
+    } catch (e) {
+      // unreadable: start afresh
+    }
+    return { draft: { key: "", text: "" }, pending: [] };
+  }
+
+  function saveBox(scope, box) {
+    try {
+      if (!box.draft.text && !box.pending.length) localStorage.removeItem(OUTBOX + scope);
+      else localStorage.setItem(OUTBOX + scope, JSON.stringify(box));
+    } catch (e) {
+      // storage full or blocked: sending still works, only not crash-safe
+    }
+  }
+
+  function parts(form) {
+    return {
+      scope: form.getAttribute("data-chat-scope") || "",
+      boot: form.getAttribute("data-chat-boot") || "",
+      editing: form.getAttribute("data-chat-editing") === "true",
+      field: form.querySelector("textarea[name=text]"),
+      key: form.querySelector("[data-chat-key]"),
+    };
+  }
+
+  function fill(field, text) {
+    // Through the native setter and an input event, so React and the state see it as typed.
+    var setter = Object.getOwnPropertyDescriptor(Object.getPrototypeOf(field), "value").set;
+    setter.call(field, text);
+    field.dispatchEvent(new Event("input", { bubbles: true }));
+  }
+
+  function resend(form, item) {
+    var target = form.nextElementSibling;
+    if (!target || !target.matches("[data-chat-resend]")) return;
+    target.querySelector("[name=client_msg_id]").value = item.key;
+    target.querySelector("[name=text]").value = item.text;
+    target.requestSubmit();
+  }
+
+  function inFlight(box, text) {
+    // The field still shows a send until the server answers: that text is not a new draft.
+    return (
+      text !== "" &&
+      box.pending.some(function (item) {
+        return item.text === text;
+      })
+    );
+  }
+
+  function tend(form) {
+    var p = parts(form);
+    if (!p.scope || !p.field || !p.key) return;
+    var box = loadBox(p.scope);
+    var handled = (form.getAttribute("data-chat-handled") || "").split(" ");
+    var refused = form.getAttribute("data-chat-refused") || "";
+    box.pending = box.pending.filter(function (item) {
+      if (handled.indexOf(item.key) >= 0) return false;
+      if (item.key !== refused) return true;
+      if (!box.draft.text) box.draft = { key: item.key, text: item.text };
+      return false;
+    });
+    if (box.draft.key && handled.indexOf(box.draft.key) >= 0) box.draft = { key: "", text: "" };
+    if (!p.boot) {
+      saveBox(p.scope, box); // the state is being rebuilt: wait for it before touching the field
+      return;
+    }
+    var mark = p.scope + "|" + p.boot;
+    if (seenBoot.get(form) !== mark) {
+      seenBoot.set(form, mark);
+      // A state that never answered: resend now. A send with a file or link cannot be resent
+      // as it was: its text goes back to the draft, with its key, to be sent again.
+      box.pending = box.pending.filter(function (item) {
+        item.at = 0;
+        item.tries = 0;
+        if (!item.extra) return true;
+        if (!box.draft.text) box.draft = { key: item.key, text: item.text };
+        return false;
+      });
+      if (box.draft.text && !p.field.value && !p.editing) fill(p.field, box.draft.text);
+    } else if (!p.editing && p.field.value !== box.draft.text && !inFlight(box, p.field.value)) {
+      box.draft.text = p.field.value; // an emoji, dictation, a send that cleared the field
+    }
+    if (box.draft.text && !box.draft.key) box.draft.key = newKey();
+    p.key.value = box.draft.key;
+    var now = Date.now();
+    box.pending.forEach(function (item) {
+      var wait = Math.min(RESEND_AFTER_MS * Math.pow(2, item.tries || 0), RESEND_MAX_MS);
+      if (item.extra || now - (item.at || 0) < wait) return;
+      item.at = now;
+      item.tries = (item.tries || 0) + 1;
+      resend(form, item);
+    });
+    saveBox(p.scope, box);
+  }
+
+  function tendAll() {
+    document.querySelectorAll("form[data-chat-composer][data-chat-scope]").forEach(tend);
+  }
+  setInterval(tendAll, 400);
+
+  document.addEventListener(
+    "input",
+    function (event) {
+      var field = event.target;
+      var form = field && field.form;
+      if (!form || field.name !== "text" || !form.matches("[data-chat-composer]")) return;
+      var p = parts(form);
+      if (!p.scope || p.editing || !p.key) return;
+      var box = loadBox(p.scope);
+      box.draft.text = field.value;
+      if (!box.draft.key) box.draft.key = newKey();
+      p.key.value = box.draft.key;
+      saveBox(p.scope, box);
+    },
+    true
+  );
+
+  // Before the page's own handler reads the form: the send takes the draft's key and goes in flight.
+  document.addEventListener(
+    "submit",
+    function (event) {
+      var form = event.target;
+      if (!form || !form.matches || !form.matches("form[data-chat-composer]")) return;
+      var p = parts(form);
+      if (!p.scope || p.editing || !p.field || !p.key) return;
+      var box = loadBox(p.scope);
+      var key = box.draft.key || newKey();
+      if (key === form.getAttribute("data-chat-refused")) key = newKey(); // that one was never stored
+      p.key.value = key;
+      var extra = !!form.querySelector("[data-testid=staged-file], [data-testid=attached-link]");
+      if (!box.pending.some(function (item) { return item.key === key; })) {
+        box.pending.push({ key: key, text: p.field.value, extra: extra, at: Date.now(), tries: 0 });
+      }
+      box.draft = { key: "", text: "" };
+      saveBox(p.scope, box);
+    },
+    true
+  );
+
+  // A reload is an app relaunch (the storefront); a reconnect goes back to the chat it showed.
+  window.addEventListener("pagehide", function () {
+    try {
+      sessionStorage.removeItem("chat_crm_app_resume");
+    } catch (e) {
+      // no storage: nothing to forget
+    }
   });
 
   // Conversations come and go as the user moves around the app: bind each one as it appears.

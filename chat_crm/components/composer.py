@@ -102,8 +102,35 @@ def composer(
     """Enter sends and Shift+Enter starts a new line (P2), typing is announced (P6), and a file
     pasted into the field or dropped on the composer is staged like the paperclip's (P7): chat.js
     does these through the ``data-chat-*`` marks. ``multiline`` gives the CRM a taller field."""
+    return rx.fragment(
+        _form(state, upload_id, placeholder, send_label, multiline, tools, below), _resend(state)
+    )
+
+
+def _resend(state: type[rx.State]) -> rx.Component:
+    """Where chat.js resends a send it never saw confirmed (P18): hidden, text and key only."""
+    return rx.form(
+        rx.el.input(type="hidden", name="client_msg_id"),
+        rx.el.input(type="hidden", name="text"),
+        on_submit=state.resend,  # type: ignore[attr-defined]
+        display="none",
+        custom_attrs={"data-chat-resend": "true"},
+    )
+
+
+def _form(
+    state: type[rx.State],
+    upload_id: str,
+    placeholder: str,
+    send_label: str,
+    multiline: bool,
+    tools: tuple[rx.Component, ...],
+    below: tuple[rx.Component, ...],
+) -> rx.Component:
     editing = state.editing_id  # type: ignore[attr-defined]
     return rx.form(
+        # The send's key, made by chat.js with the draft and kept with it until confirmed.
+        rx.el.input(type="hidden", name="client_msg_id", custom_attrs={"data-chat-key": "true"}),
         rx.vstack(
             rx.cond(
                 editing > 0,
@@ -148,7 +175,15 @@ def composer(
         on_submit=state.send,  # type: ignore[attr-defined]
         width="100%",
         border_radius="8px",
-        custom_attrs={"data-chat-composer": "true"},
+        custom_attrs={
+            "data-chat-composer": "true",
+            # What chat.js needs for crash-safe sending (P18): see assets/chat.js.
+            "data-chat-scope": state.draft_scope,  # type: ignore[attr-defined]
+            "data-chat-boot": state.boot,  # type: ignore[attr-defined]
+            "data-chat-handled": state.handled_keys.join(" "),  # type: ignore[attr-defined]
+            "data-chat-refused": state.refused_key,  # type: ignore[attr-defined]
+            "data-chat-editing": rx.cond(editing > 0, "true", "false"),
+        },
         # A file dragged over the composer: show where it will land.
         style={
             "&[data-drag-over='true']": {"outline": "2px dashed var(--accent-8)", "outline_offset": "4px"}

@@ -10,7 +10,7 @@ import reflex as rx
 from chat_crm.services import attachments, chats, deeplinks, messages
 from chat_crm.services.errors import ServiceError
 from chat_crm.services.messages import HISTORY_LIMIT
-from chat_crm.states.conversation import ConversationMixin, new_draft_id
+from chat_crm.states.conversation import ConversationMixin, key_of, text_of
 from chat_crm.states.session import SessionState
 from chat_crm.texts import t
 
@@ -39,8 +39,7 @@ class ChatCardState(ConversationMixin, SessionState):
 
     @rx.var
     def route_chat_id(self) -> int:
-        raw = self.router.url.path.rstrip("/").rsplit("/", 1)[-1]
-        return int(raw) if raw.isdigit() else 0
+        return messages.parse_id(self.router.url.path.rstrip("/").rsplit("/", 1)[-1])
 
     @rx.var
     def link_needs_project(self) -> bool:
@@ -119,11 +118,13 @@ class ChatCardState(ConversationMixin, SessionState):
         if not await self._off_loop(self._identify):
             return rx.redirect("/login")
         self._unwatch()
+        if self.chat_id != self.route_chat_id:
+            self.draft = ""  # each chat has its own draft, kept by chat.js (P18)
         self.chat_id = self.route_chat_id
         self.card, self.messages, self.fresh, self.history, self.editing_id = None, [], [], [], 0
-        self.draft_id = self.draft_id or new_draft_id()
         try:
             self._viewer_id = await self._off_loop(self._employee_id)
+            self._booted(f"crm:{self._viewer_id}:{self.chat_id}")
             card, history, views, self.link_choices = await self._off_loop(self._open)
         except ServiceError as err:
             self.error = err.message
@@ -185,32 +186,51 @@ class ChatCardState(ConversationMixin, SessionState):
         self.link_label, self.link_kind, self.link_project = "", "", ""
 
     # ---- sending ----------------------------------------------------------------------------
-    def _send_now(self, text: str) -> list[messages.MessageView]:
-        """Send, then read what is new since the screen's last message: one trip off the loop."""
+    def _send_now(self, text: str, key: str, extras: bool = True) -> list[messages.MessageView]:
+        """Send, then read what is new since the screen's last message: one trip off the loop.
+        ``extras``: with the staged file and the attached link (a resend carries text only)."""
+        # A state rebuilt after a loss (a Redis restart) knows its chat from the route.
+        self.chat_id = self.chat_id or self.route_chat_id
         messages.send_employee_message(
             employee_id=self._employee_id(),
             chat_id=self.chat_id,
             text=text,
-            client_msg_id=self.draft_id,
-            attachment_id=self.staged.id if self.staged else None,
-            link_kind=self.link_kind if self.link_label else "",
-            link_project_id=int(self.link_project) if self.link_project.isdigit() else None,
+            client_msg_id=key,
+            attachment_id=self.staged.id if self.staged and extras else None,
+            link_kind=self.link_kind if self.link_label and extras else "",
+            link_project_id=(messages.parse_id(self.link_project) or None) if extras else None,
         )
-        return self._load_messages(after_id=self._last_id)
+        try:
+            return self._load_messages(after_id=self._last_id)
+        except ServiceError:
+            return []  # stored: the live path or the next load shows it
 
     @rx.event
     async def send(self, form: dict[str, str]) -> None:
-        text = form.get("text", self.draft)
+        text = text_of(form, self.draft)
         if self.editing_id:
             await self._save_edit(text)
             return
+        key = key_of(form)
         try:
-            fresh = await self._off_loop(self._send_now, text)
+            fresh = await self._off_loop(self._send_now, text, key)
         except ServiceError as err:
-            self.error = err.message  # the typed text, file and link stay
+            self._refuse(key, err.message)  # the typed text, file and link stay
             return
         self.remove_link()
-        self._after_send(fresh)
+        self._after_send(fresh, key)
+
+    @rx.event
+    async def resend(self, form: dict[str, str]) -> None:
+        """chat.js resends a text it sent and never saw confirmed (a crash, a lost state):
+        the same key, so a send that did arrive is not stored twice (P18)."""
+        text, key = text_of(form), key_of(form)
+        try:
+            fresh = await self._off_loop(self._send_now, text, key, False)
+        except ServiceError as err:
+            self._refuse(key, err.message)
+            return
+        self._after_send(fresh, key, resent_text=text)
 
     @rx.event
     async def close_dialog(self, reason: str) -> None:

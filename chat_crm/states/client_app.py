@@ -14,7 +14,7 @@ from chat_crm.routes import CLIENT_COOKIE
 from chat_crm.services import attachments, auth, bot, client_app, deeplinks, messages
 from chat_crm.services.errors import ServiceError
 from chat_crm.services.messages import HISTORY_LIMIT
-from chat_crm.states.conversation import ConversationMixin, new_draft_id
+from chat_crm.states.conversation import ConversationMixin, key_of, text_of
 from chat_crm.states.session import handshake_token, open_session
 from chat_crm.texts import t
 
@@ -40,6 +40,10 @@ class ClientAppState(ConversationMixin, rx.State):
     offline: bool = False  # «Нет сети»: the app's sends fail (M8)
     # Survives a reload of the page, as an app keeps its outbox.
     unsent_json: str = rx.LocalStorage("[]", name="chat_crm_unsent")
+    # "chat" while the chat is on screen. Per tab, and cleared by chat.js when the page
+    # unloads: a reload is an app relaunch (the storefront), while a reconnect after a
+    # crash or a lost state goes back to the chat it showed.
+    resume: str = rx.SessionStorage("", name="chat_crm_app_resume")
     # the app
     opened: bool = False
     screen: str = "storefront"  # storefront | contact | chat | link
@@ -127,10 +131,13 @@ class ClientAppState(ConversationMixin, rx.State):
             lambda: (client_app.demo_clients(), client_app.project_names())
         )
         self.opened = await self._off_loop(auth.resolve_client, self._app_token()) is not None
-        # A reload is an app relaunch: it starts on the storefront.
+        # A reload is an app relaunch: it starts on the storefront. A reconnect (the server
+        # restarted, the state was lost) goes back to the chat (``resume``).
         self.screen, self.link = "storefront", None
         self._unwatch()
-        if self.opened:
+        if self.opened and self.resume == "chat":
+            await self._open_chat(0)
+        elif self.opened:
             await self._refresh_intro()
 
     def _read_intro(self) -> tuple[client_app.ChatIntro, int, list[bot.UnitCard], int | None]:
@@ -184,7 +191,7 @@ class ClientAppState(ConversationMixin, rx.State):
     @rx.event
     async def show(self, screen: str) -> None:
         self.screen = screen if screen in {"storefront", "contact"} else "storefront"
-        self.unit_card = None
+        self.unit_card, self.resume = None, ""
         if self.opened:
             await self._refresh_intro()
 
@@ -194,30 +201,34 @@ class ClientAppState(ConversationMixin, rx.State):
         self.unit_card = next((c for c in self.unit_cards if c.id == unit_id), None)
         self.screen = "unit" if self.unit_card else "storefront"
 
-    def _enter_chat(self, unit_id: int) -> tuple[bot.BotPanel, list[messages.MessageView], int | None]:
+    def _enter_chat(self, unit_id: int) -> tuple[bot.BotPanel, list[messages.MessageView], int | None, int]:
         client_id = self._client_id()
         bot.enter_chat(client_id=client_id, unit_id=unit_id or None)
         return (
             bot.bot_panel(client_id=client_id),
             self._load_messages(),
             messages.client_chat_id(client_id=client_id),
+            client_id,
         )
 
     @rx.event
     async def open_chat(self, unit_id: int = 0) -> None:
         """«Написать в чат»; from a unit card, ``unit_id`` preselects that unit (B10)."""
+        await self._open_chat(messages.parse_id(unit_id))
+
+    async def _open_chat(self, unit_id: int) -> None:
         try:
             await self._refresh_intro()
             if self.intro is not None and not self.intro.chat_visible:
-                self.screen = "storefront"
+                self.screen, self.resume = "storefront", ""
                 return
-            self.screen = "chat"
-            self.draft_id = self.draft_id or new_draft_id()
-            self.panel, views, chat_id = await self._off_loop(self._enter_chat, unit_id)
+            self.screen, self.resume = "chat", "chat"
+            self.panel, views, chat_id, client_id = await self._off_loop(self._enter_chat, unit_id)
         except ServiceError as err:
             self.error = err.message
             return
         self.unread = 0  # the browser reports reading once the chat is on screen (M11)
+        self._booted(f"app:{client_id}")
         self._show(views)
         self._follow(chat_id)
 
@@ -268,31 +279,45 @@ class ClientAppState(ConversationMixin, rx.State):
         messages.send_client_message(
             client_id=client_id, text=text, client_msg_id=client_msg_id, attachment_id=file_id or None
         )
-        chat_id = self._chat_id or messages.client_chat_id(client_id=client_id)
-        return bot.NO_PANEL, chat_id, self._load_messages(after_id=self._last_id)
+        try:
+            chat_id = self._chat_id or messages.client_chat_id(client_id=client_id)
+            return bot.NO_PANEL, chat_id, self._load_messages(after_id=self._last_id)
+        except ServiceError:
+            return bot.NO_PANEL, self._chat_id, []  # stored: the live path or the next load shows it
 
     @rx.event
     async def send(self, form: dict[str, str]) -> None:
-        text = form.get("text", self.draft)
+        text = text_of(form, self.draft)
         if self.editing_id:
             await self._save_edit(text)
             return
-        file_id = self.staged.id if self.staged else 0
+        await self._send(key_of(form), text, self.staged.id if self.staged else 0)
+
+    @rx.event
+    async def resend(self, form: dict[str, str]) -> None:
+        """chat.js resends a text it sent and never saw confirmed (a crash, a lost state):
+        the same key, so a send that did arrive is not stored twice (P18)."""
+        await self._send(key_of(form), text_of(form), 0, resent=True)
+
+    async def _send(self, key: str, text: str, file_id: int, resent: bool = False) -> None:
         try:
             messages.check_text(text, may_be_empty=bool(file_id))
-            self.panel, chat_id, fresh = await self._off_loop(self._deliver, self.draft_id, text, file_id)
+            self.panel, chat_id, fresh = await self._off_loop(self._deliver, key, text, file_id)
         except ServiceError as err:
-            self.error = err.message
+            self._refuse(key, err.message)
             return
         except ConnectionError:
-            pending = UnsentMessage(
-                self.draft_id, text.strip(), file_id, self.staged.name if self.staged else ""
-            )
-            self._set_unsent([*self.unsent, pending])
-            self.error, self.draft, self.draft_id, self.staged = "", "", new_draft_id(), None
+            file_name = self.staged.name if self.staged and not resent else ""
+            if all(u.id != key for u in self.unsent):
+                self._set_unsent([*self.unsent, UnsentMessage(key, text.strip(), file_id, file_name)])
+            self._handled(key)  # kept in the app's outbox (M8): chat.js need not resend it
+            self.error = ""
+            if not resent or self.draft.strip() == text.strip():
+                self.draft = ""
+            self.staged = None if not resent else self.staged
             return
         self._follow(chat_id)  # free text ends the bot (B7); the panel above says so
-        self._after_send(fresh)
+        self._after_send(fresh, key, resent_text=text if resent else None)
         if self.intro is not None and self.intro.show_consent:
             await self._refresh_intro()  # the consent notice goes after the first message (S2)
 
@@ -340,16 +365,17 @@ class ClientAppState(ConversationMixin, rx.State):
 
     @rx.event
     def calculate(self, form: dict[str, str]) -> None:
-        self.calc_price, self.calc_down = form.get("price", ""), form.get("down", "")
-        self.calc_years, self.calc_rate = form.get("years", ""), form.get("rate", "")
+        form = form if isinstance(form, dict) else {}
+        self.calc_price, self.calc_down = str(form.get("price", ""))[:40], str(form.get("down", ""))[:40]
+        self.calc_years, self.calc_rate = str(form.get("years", ""))[:40], str(form.get("rate", ""))[:40]
         try:
-            payment = deeplinks.monthly_payment(
-                price=int(self.calc_price.replace(" ", "")),
-                down_payment=int(self.calc_down.replace(" ", "")),
-                years=int(self.calc_years),
-                rate_percent=float(self.calc_rate.replace(",", ".")),
+            payment = deeplinks.calculate(
+                price=self.calc_price,
+                down_payment=self.calc_down,
+                years=self.calc_years,
+                rate_percent=self.calc_rate,
             )
-        except (ValueError, ServiceError):
-            self.calc_error, self.calc_result = t("error.calculator"), ""
+        except ServiceError as err:
+            self.calc_error, self.calc_result = err.message, ""
             return
         self.calc_error, self.calc_result = "", deeplinks.rub(payment)

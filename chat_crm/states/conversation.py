@@ -37,8 +37,24 @@ TYPING_SHOWN_MS = 5000
 TYPING_EVERY_S = 2.0
 
 
+# How many confirmed keys a screen keeps for chat.js to see (it needs only the recent ones).
+HANDLED_KEYS = 20
+
+
 def new_draft_id() -> str:
+    """A key made on the server: only when a browser sent none (chat.js not loaded)."""
     return uuid.uuid4().hex
+
+
+def key_of(form: dict[str, Any]) -> str:
+    """The send's idempotency key, made by the browser with the draft (chat.js, P18)."""
+    key = form.get("client_msg_id", "") if isinstance(form, dict) else ""
+    return key if isinstance(key, str) and key else new_draft_id()
+
+
+def text_of(form: dict[str, Any], default: str = "") -> str:
+    text = form.get("text", default) if isinstance(form, dict) else default
+    return text if isinstance(text, str) else ""
 
 
 def _now_ms() -> int:
@@ -54,7 +70,15 @@ class ConversationMixin(rx.State, mixin=True):
     window: int = 0  # how many messages the screen keeps; grows with «Показать предыдущие»
     has_earlier: bool = False
     draft: str = ""
-    draft_id: str = ""
+    # Crash-safe sending (P18): the browser keeps each draft and each send in flight, with its
+    # key, in localStorage (chat.js) until it sees the key here: stored (or handed to the
+    # app's outbox), or refused by a rule (the text goes back to the composer).
+    handled_keys: list[str] = []
+    refused_key: str = ""
+    # Where chat.js keeps this composer's draft, and this state's incarnation: a new one
+    # (after a crash or a lost state) tells chat.js to put the kept draft back.
+    draft_scope: str = ""
+    boot: str = ""
     error: str = ""
     staged: StagedFile | None = None
     upload_percent: int = -1  # -1: no upload going on
@@ -260,10 +284,30 @@ class ConversationMixin(rx.State, mixin=True):
     def add_emoji(self, emoji: str) -> None:
         self.draft = self.draft + emoji
 
-    def _after_send(self, fresh: list[MessageView]) -> None:
+    def _booted(self, scope: str) -> None:
+        """The screen (re)opened: name its draft's place and this state's incarnation."""
+        self.draft_scope = scope
+        self.boot = self.boot or new_draft_id()
+
+    def _handled(self, key: str) -> None:
+        """``key`` is stored (or kept in the app's outbox): chat.js forgets that send."""
+        if key not in self.handled_keys:
+            self.handled_keys = [*self.handled_keys[-(HANDLED_KEYS - 1) :], key]
+
+    def _refuse(self, key: str, message: str) -> None:
+        """A rule refused the send: the text stays in the composer, with its key."""
+        self.error, self.refused_key = message, key
+
+    def _after_send(self, fresh: list[MessageView], key: str, resent_text: str | None = None) -> None:
         """The send went through; ``fresh`` is what the chat holds since the screen's last message,
-        read in the same trip as the send."""
-        self.error, self.draft, self.draft_id, self.staged = "", "", new_draft_id(), None
+        read in the same trip as the send. A resend clears the field only if it still holds
+        that text (the original send was lost before it could)."""
+        self.error = ""
+        if resent_text is None:
+            self.draft, self.staged = "", None
+        elif self.draft.strip() == resent_text.strip():
+            self.draft = ""
+        self._handled(key)
         self._append(fresh)
         if chat_id := self._shown_chat():
             live.registry.seen(

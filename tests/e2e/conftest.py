@@ -92,6 +92,13 @@ class RunningApp:
         self.stop()
         self.start()
 
+    def kill(self) -> None:
+        """kill -9 of the whole process group, as a crash: nothing is flushed or closed."""
+        if self.proc and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(10)
+        self.proc = None
+
 
 @pytest.fixture(scope="session")
 def app_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApp]:
