@@ -40,6 +40,7 @@ def upgrade() -> None:
     op.create_index("ix_chat_activity", "chat", [sa.text("coalesce(last_message_at, created_at)"), "id"])
     for name, columns in PLAIN:
         op.create_index(name, "chat", columns)
+    op.create_index("ix_client_name_id", "client", ["name_search", "id"])
     if postgres:
         op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
         op.create_index(
@@ -55,6 +56,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_index("ix_client_name_trgm", table_name="client")
+    op.drop_index("ix_client_name_id", table_name="client")
     for name, _columns in reversed(PLAIN):
         op.drop_index(name, table_name="chat")
     op.drop_index("ix_chat_activity", table_name="chat")

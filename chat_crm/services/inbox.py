@@ -207,7 +207,7 @@ def page_rows(
     ids = select(Chat.id)
     names = _sort_names()
     view = view.filtered
-    if lq.needs_client_join(view):
+    if lq.needs_client_join(view, sorting=True):
         ids = ids.join(Client, col(Client.id) == Chat.client_id)
     if view.sort == lq.SortKey.project:
         ids = (

@@ -206,8 +206,9 @@ def _search_condition(needle: str) -> sa.ColumnElement[bool] | None:
     return sa.or_(*options)
 
 
-def needs_client_join(view: ListView) -> bool:
-    return bool(view.filtered.search.strip()) or view.filtered.sort == SortKey.client
+def needs_client_join(view: ListView, sorting: bool = False) -> bool:
+    """Whether the query must join ``client``: to search, or to sort by the name."""
+    return bool(view.filtered.search.strip()) or (sorting and view.filtered.sort == SortKey.client)
 
 
 def conditions(view: ListView, employee_id: int) -> list[sa.ColumnElement[bool]]:
@@ -265,5 +266,6 @@ def order_by(view: ListView, names: Mapping[str, sa.ColumnElement]) -> list[sa.C
     key = keys[view.sort]
     if view.sort == SortKey.number:
         return [key.desc() if view.desc else key.asc()]
-    tie = col(Chat.id)
+    # By name, the tie is the client (one chat each): the index (name_search, id) gives the order.
+    tie = col(Client.id) if view.sort == SortKey.client else col(Chat.id)
     return [key.desc(), tie.desc()] if view.desc else [key.asc(), tie.asc()]
