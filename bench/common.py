@@ -6,6 +6,9 @@ from playwright.sync_api import Browser, Page
 
 from tests.e2e.conftest import login, open_client_app
 
+# Benches measure how fast messages go: the per-author rate limit (MESSAGE_RATE_LIMIT) is off.
+NO_RATE_LIMIT = {"MESSAGE_RATE_LIMIT": "0"}
+
 # Clicks «Отправить» from inside the page and returns the moment of the click, in epoch
 # milliseconds. Playwright's own click first waits for the button to be stable for a
 # couple of frames, which would add tens of milliseconds that no user waits.

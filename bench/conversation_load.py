@@ -24,7 +24,7 @@ from pathlib import Path
 
 from playwright.async_api import Browser, Page, async_playwright
 
-from bench.common import CLICK_SEND_JS, percentile
+from bench.common import CLICK_SEND_JS, NO_RATE_LIMIT, percentile
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, RunningApp
 
 EMPLOYEES = ("admin@demo.ru", "manager@demo.ru", "vasiliev@demo.ru", "sokolova@demo.ru", "mikhailov@demo.ru")
@@ -117,7 +117,7 @@ def peak_memory_mib(pid: int) -> float:
 
 
 async def run(rounds: int, clients_count: int) -> None:
-    app = RunningApp(Path(tempfile.mkdtemp(prefix="chat-bench-")))
+    app = RunningApp(Path(tempfile.mkdtemp(prefix="chat-bench-")), NO_RATE_LIMIT)
     app.load_demo()
     app.start()
     try:

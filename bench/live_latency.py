@@ -16,7 +16,7 @@ from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
-from bench.common import CLICK_SEND_JS, client_and_staff, percentile
+from bench.common import CLICK_SEND_JS, NO_RATE_LIMIT, client_and_staff, percentile
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, RunningApp
 
 
@@ -24,7 +24,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--messages", type=int, default=30)
     args = parser.parse_args()
-    app = RunningApp(Path(tempfile.mkdtemp(prefix="chat-bench-")))
+    app = RunningApp(Path(tempfile.mkdtemp(prefix="chat-bench-")), NO_RATE_LIMIT)
     app.load_demo()
     started = time.perf_counter()
     app.start()

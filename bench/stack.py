@@ -29,6 +29,7 @@ from pathlib import Path
 import httpx
 import psutil
 
+from bench.common import NO_RATE_LIMIT
 from chat_crm.config import PROJECT_ROOT
 from tests import servers
 from tests.e2e.conftest import RunningApp
@@ -117,7 +118,7 @@ def app_server(name: str = "app", *, scale_out: bool = False, workers: int = 2) 
     with ExitStack() as stack:
         data = Path(tempfile.mkdtemp(prefix=f"chat-bench-{name}-"))
         stack.callback(shutil.rmtree, data, True)
-        env = {"REFLEX_WEB_WORKDIR": _web_dir(name), "TIMER_INTERVAL_SECONDS": "15"}
+        env = {"REFLEX_WEB_WORKDIR": _web_dir(name), "TIMER_INTERVAL_SECONDS": "15", **NO_RATE_LIMIT}
         extra_pids: list[int] = []
         if scale_out:
             pg_url = stack.enter_context(servers.postgres_server())
