@@ -6,6 +6,10 @@ and hands the same batch to each, which builds its own view in memory: the cost
 of a message does not grow with the number of screens showing it. The screen
 that caused an event already shows the result and is skipped.
 
+Chat-list screens register as lists (P8): for a message, read or change of any chat the
+listener reads that chat's one row once for all of them (``inbox.list_update``), and each
+places it in memory; a list is never re-queried for a message.
+
 Each worker keeps its own registry: a browser's websocket lives on one worker,
 and with Redis every worker hears every event.
 """
