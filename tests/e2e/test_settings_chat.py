@@ -16,7 +16,7 @@ pytestmark = pytest.mark.e2e
 SALES_STAFF = [  # «Отдел продаж» in chat_crm/demo.py, sorted by name as the select shows them
     "Васильев Игорь Петрович",
     "Кузнецов Дмитрий Олегович",
-    "Лебедева Наталья Юрьевна",
+    # not «Лебедева Наталья Юрьевна»: an «Оператор» may not write to clients, so is never assigned
     "Соколова Мария Викторовна",
 ]
 ANONYMOUS = "Неавторизованный посетитель"  # a fresh visitor has no chat yet: stub and notice show
