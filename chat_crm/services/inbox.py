@@ -193,11 +193,20 @@ def _sort_names() -> dict[str, sa.ColumnElement]:  # type: ignore[type-arg]
     }
 
 
+def count_all(session: Session) -> int:
+    """How many chats there are, in one index lookup instead of counting a million rows:
+    chats are never deleted (M10) and ``chats.ensure_chat`` numbers them 1, 2, 3… without gaps."""
+    return session.exec(select(func.coalesce(func.max(Chat.number), 0))).one()
+
+
 def count_chats(session: Session, view: lq.ListView, employee_id: int) -> int:
+    where = lq.conditions(view, employee_id)
+    if not where:
+        return count_all(session)
     query = select(func.count()).select_from(Chat)
     if lq.needs_client_join(view):
         query = query.join(Client, col(Client.id) == Chat.client_id)
-    return session.exec(query.where(*lq.conditions(view, employee_id))).one()
+    return session.exec(query.where(*where)).one()
 
 
 def page_rows(
@@ -245,9 +254,7 @@ def tab_counts(*, employee_id: int) -> TabCounts:
     """How many chats «Все» and «Новые» hold (P8)."""
     with read_session() as session:
         require_employee(session, employee_id, Permission.support_chat)
-        return TabCounts(
-            all=session.exec(select(func.count()).select_from(Chat)).one(), new=_count_new(session)
-        )
+        return TabCounts(all=count_all(session), new=_count_new(session))
 
 
 @dataclass(frozen=True)

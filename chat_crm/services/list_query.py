@@ -198,17 +198,18 @@ def _search_condition(needle: str) -> sa.ColumnElement[bool] | None:
     found = _ANONYMOUS_ID.match(needle)
     if found and anonymous.startswith(found["prefix"]):
         return sa.and_(col(Client.is_authorized).is_(False), Client.id == int(found["id"]))
+    if needle.isdigit():  # a ФИО has no digits: a number is a chat's number, an index lookup
+        return Chat.number == int(needle) if len(needle) < 10 else sa.false()
     options: list[sa.ColumnElement[bool]] = [col(Client.name_search).contains(needle, autoescape=True)]
-    if needle.isdigit() and len(needle) < 10:
-        options.append(Chat.number == int(needle))
     if len(needle) >= 3 and anonymous.startswith(needle):
         options.append(col(Client.is_authorized).is_(False))
     return sa.or_(*options)
 
 
 def needs_client_join(view: ListView, sorting: bool = False) -> bool:
-    """Whether the query must join ``client``: to search, or to sort by the name."""
-    return bool(view.filtered.search.strip()) or (sorting and view.filtered.sort == SortKey.client)
+    """Whether the query must join ``client``: to search a name, or to sort by it."""
+    needle = view.filtered.search.strip()
+    return bool(needle and not needle.isdigit()) or (sorting and view.filtered.sort == SortKey.client)
 
 
 def conditions(view: ListView, employee_id: int) -> list[sa.ColumnElement[bool]]:

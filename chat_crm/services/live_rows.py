@@ -7,7 +7,6 @@
 from __future__ import annotations
 
 import dataclasses
-from datetime import date
 
 from chat_crm.services import list_query as lq
 from chat_crm.services.inbox import ChatRow
@@ -22,9 +21,9 @@ def _search_matches(needle: str, row: ChatRow) -> bool:
     found = lq._ANONYMOUS_ID.match(needle)
     if found and anonymous.startswith(found["prefix"]):
         return not row.client_authorized and row.client_id == int(found["id"])
+    if needle.isdigit():
+        return len(needle) < 10 and row.number == int(needle)
     if needle in row.name_key:
-        return True
-    if needle.isdigit() and len(needle) < 10 and row.number == int(needle):
         return True
     return len(needle) >= 3 and anonymous.startswith(needle) and not row.client_authorized
 
@@ -87,7 +86,3 @@ def place(view: lq.ListView, rows: list[ChatRow], row: ChatRow, employee_id: int
     if at >= 0:
         return Placed(rows[:at] + [row] + rows[at + 1 :], 0, False)
     return Placed(rows, 1 if is_new else 0, False)
-
-
-def today_iso() -> str:
-    return date.today().isoformat()

@@ -1,0 +1,35 @@
+"""«Экспорт» of the chats without a responsible (10% of bench.list_scale's chats): time and
+peak RSS. ``DATABASE_URL=… python -m bench.export_scale`` on a database bench.list_scale made;
+bench.list_scale runs it itself. It imports only the export, so the RSS is the export's."""
+
+from __future__ import annotations
+
+import resource
+import sys
+import time
+
+
+def main() -> int:
+    from chat_crm.services import export
+    from chat_crm.services.list_query import COLUMNS, ListView
+
+    employee_id = 2  # bench.list_scale's employees all hold every permission
+    baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    started = time.perf_counter()
+    made = export.export_chats(
+        employee_id=employee_id, view=ListView(scope="unassigned"), columns=list(COLUMNS)
+    )
+    seconds = time.perf_counter() - started
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    path = export.file_for(employee_id=employee_id, token=made.token)
+    size = path.stat().st_size
+    path.unlink()
+    print(
+        f"export: {made.rows:,} rows in {seconds:.1f} s ({made.rows / seconds:,.0f} rows/s), "
+        f"file {size / 1e6:.1f} MB, peak RSS {peak / 1024:.0f} MB (after imports {baseline / 1024:.0f} MB)"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
