@@ -175,3 +175,23 @@ def test_every_automatic_pick_may_answer(session: Session, world, staff, s4_pick
         by_rule = responsible_for(session, client_id=world["client"].id, topic=Topic.deal, unit_id=unit.id)
         assert s4 in answering or (s4 is None and not answering)
         assert by_rule.employee_id in answering or (by_rule.employee_id is None and not answering)
+
+
+@pytest.mark.feature("S4", "S6")
+def test_the_settings_refuse_an_employee_who_may_not_write(session: Session, world) -> None:
+    from chat_crm.services.errors import ServiceError
+    from chat_crm.services.settings import check_chat_settings, employees_of_department_in
+
+    offered = {o.value for o in employees_of_department_in(session, world["dept"].id)}
+    assert offered == {str(world["manager"].id)}
+    with pytest.raises(ServiceError, match="нет права «Чат: Отправка сообщений»") as refused:
+        check_chat_settings(
+            session,
+            show_in_storefront=True,
+            consent_notice=True,
+            welcome_title="",
+            welcome_text="",
+            department_id=world["dept"].id,
+            employee_id_choice=world["operator"].id,
+        )
+    assert refused.value.field == "employee"
