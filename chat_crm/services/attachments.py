@@ -230,6 +230,13 @@ def sweep_staged(now: datetime | None = None, limit: int = SWEEP_BATCH) -> int:
     the unlink leaves bytes no row points to, never a row without its bytes.
     """
     now = now or utcnow()
+    total = 0
+    while (removed := _sweep_batch(now, limit)) == limit:  # a backlog goes in one round
+        total += removed
+    return total + removed
+
+
+def _sweep_batch(now: datetime, limit: int) -> int:
     with read_session() as session:
         due = session.exec(
             select(Attachment.id, Attachment.storage_key)

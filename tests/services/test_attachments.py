@@ -449,3 +449,12 @@ def test_an_attachment_id_out_of_range_is_refused_in_russian(session: Session, w
         attachments.file_for_client(client_id=world["client"].id, attachment_id=bad_id)
     with pytest.raises(NotFound):
         attachments.file_for_employee(employee_id=world["manager"].id, attachment_id=bad_id)
+
+
+@pytest.mark.security
+def test_a_backlog_of_expired_files_goes_in_one_sweep(session: Session, world) -> None:
+    ids = [_stage(world, f"файл{n}.pdf", PDF).id for n in range(5)]
+    _expire_staged(session, ids)
+    assert attachments.sweep_staged(now=utcnow(), limit=2) == 5
+    assert session.exec(select(func.count()).select_from(Attachment)).one() == 0
+    assert _stored_files() == []
