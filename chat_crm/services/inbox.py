@@ -209,13 +209,52 @@ def count_chats(session: Session, view: lq.ListView, employee_id: int) -> int:
     return session.exec(query.where(*where)).one()
 
 
+def _ids_by_labels(
+    session: Session, view: lq.ListView, employee_id: int, offset: int, limit: int
+) -> list[int]:
+    """«Метки» order without counting every chat's messages: the chats with unread messages
+    (few: the partial index) by their count, and the others (none unread) by id."""
+    m = Message.__table__.c  # type: ignore[attr-defined]
+    counted = (
+        select(m.chat_id, func.count(m.id).label("n"))
+        .where(lq.unread_client_condition())
+        .group_by(m.chat_id)
+        .subquery()
+    )
+    where = lq.conditions(view, employee_id)
+    top, rest = select(Chat.id).join(counted, counted.c.chat_id == Chat.id), select(Chat.id)
+    if lq.needs_client_join(view):
+        top = top.join(Client, col(Client.id) == Chat.client_id)
+        rest = rest.join(Client, col(Client.id) == Chat.client_id)
+    top = top.where(*where)
+    rest = rest.where(*where, col(Chat.id).not_in(lq.unread_chat_ids()))
+    unread = session.exec(select(func.count()).select_from(top.subquery())).one()
+    if view.desc:
+        first, second = (
+            top.order_by(counted.c.n.desc(), col(Chat.id).desc()),
+            rest.order_by(col(Chat.id).desc()),
+        )
+        in_first = unread
+    else:
+        first, second = rest.order_by(col(Chat.id)), top.order_by(counted.c.n, col(Chat.id))
+        in_first = count_chats(session, view, employee_id) - unread
+    ids: list[int] = []
+    if offset < in_first:
+        ids += session.exec(first.offset(offset).limit(limit)).all()
+    if len(ids) < limit:
+        ids += session.exec(second.offset(max(0, offset - in_first)).limit(limit - len(ids))).all()
+    return ids
+
+
 def page_rows(
     session: Session, view: lq.ListView, employee_id: int, offset: int, limit: int
 ) -> list[ChatRow]:
     """One page in the view's order: the chat ids first (narrow), then their rows."""
+    view = view.filtered
+    if view.sort == lq.SortKey.labels:
+        return _rows_of(session, _ids_by_labels(session, view, employee_id, offset, limit))
     ids = select(Chat.id)
     names = _sort_names()
-    view = view.filtered
     if lq.needs_client_join(view, sorting=True):
         ids = ids.join(Client, col(Client.id) == Chat.client_id)
     if view.sort == lq.SortKey.project:
@@ -227,7 +266,11 @@ def page_rows(
     elif view.sort == lq.SortKey.responsible:
         ids = ids.outerjoin(Employee, col(Employee.id) == Chat.responsible_id)
     ids = ids.where(*lq.conditions(view, employee_id)).order_by(*lq.order_by(view, names))
-    chosen = [i for i in session.exec(ids.offset(offset).limit(limit)).all()]
+    return _rows_of(session, list(session.exec(ids.offset(offset).limit(limit)).all()))
+
+
+def _rows_of(session: Session, chosen: list[int]) -> list[ChatRow]:
+    """The rows of ``chosen`` chat ids, in that order."""
     if not chosen:
         return []
     rows = {r.id: r for r in map(_to_row, session.exec(_row_query().where(col(Chat.id).in_(chosen))).all())}

@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 from sqlmodel import Session
 
+from chat_crm import db
 from chat_crm.models import (
     AuthorKind,
     Building,
@@ -208,3 +209,20 @@ def test_a_changed_row_goes_to_the_top_and_a_row_that_left_the_view_goes(inbox_w
     assert gone.rows == deals and gone.total_delta == 0
     left = live_rows.place(lq.ListView(topic="deal"), deals + [chat_two], chat_two, me, is_new=False)
     assert left.rows == deals and left.total_delta == -1
+
+
+@pytest.mark.feature("L3")
+@pytest.mark.parametrize("desc", [True, False])
+def test_the_labels_order_pages_through_unread_chats_then_the_others(inbox_world, desc: bool) -> None:  # type: ignore[no-untyped-def]
+    me = inbox_world["manager"].id
+    extra = inbox_world["chats"][4]
+    with db.unit_of_work() as work:  # chat 5 gets a second unread message: it leads «Метки»
+        work.session.add(Message(chat_id=extra.id, author_kind=AuthorKind.client, text="Ещё"))
+    rows = [inbox.list_update(c.id).row for c in inbox_world["chats"]]
+    expected = [r.number for r in sorted(rows, key=lambda r: (r.unread, r.id), reverse=desc)]  # type: ignore[union-attr]
+    view = lq.ListView(sort="labels", desc=desc)
+    with db.read_session() as session:
+        pages = [inbox._ids_by_labels(session, view, me, offset, 2) for offset in (0, 2, 4)]
+    numbers = {c.id: c.number for c in inbox_world["chats"]}
+    assert [numbers[i] for page in pages for i in page] == expected
+    assert expected[:2] == ([5, 2] if desc else [1, 3])
