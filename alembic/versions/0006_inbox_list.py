@@ -25,6 +25,8 @@ PLAIN = (
     ("ix_chat_updated_id", ["updated_at", "id"]),
     ("ix_chat_topic_id", ["topic", "id"]),
     ("ix_chat_channel_id", ["channel", "id"]),
+    ("ix_chat_responsible_id_id", ["responsible_id", "id"]),
+    ("ix_chat_state_id", ["dialog_state", "id"]),
 )
 
 

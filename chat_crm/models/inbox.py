@@ -32,6 +32,8 @@ LIST_INDEXES = (
     sa.Index("ix_chat_updated_id", _chat.updated_at, _chat.id),
     sa.Index("ix_chat_topic_id", _chat.topic, _chat.id),
     sa.Index("ix_chat_channel_id", _chat.channel, _chat.id),
+    sa.Index("ix_chat_responsible_id_id", _chat.responsible_id, _chat.id),
+    sa.Index("ix_chat_state_id", _chat.dialog_state, _chat.id),
     sa.Index("ix_client_name_id", _client.name_search, _client.id),
     # Part of a ФИО: trigrams on PostgreSQL (pg_trgm); a plain index elsewhere.
     sa.Index(

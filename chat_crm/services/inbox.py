@@ -246,6 +246,46 @@ def _ids_by_labels(
     return ids
 
 
+def _groups(session: Session, sort: str) -> list[sa.ColumnElement[bool]]:
+    """The chats sorted by «Ответственный» or «Проект», as groups in the name order, each a
+    condition an index serves; the group with none comes last (as PostgreSQL puts NULLs)."""
+    if sort == lq.SortKey.responsible:
+        people = session.exec(select(Employee.id).order_by(col(Employee.full_name), col(Employee.id))).all()
+        return [Chat.responsible_id == person for person in people] + [col(Chat.responsible_id).is_(None)]
+    projects = session.exec(select(Project.id).order_by(col(Project.name), col(Project.id))).all()
+    units = select(Unit.id).join(Building, col(Building.id) == Unit.building_id)
+    return [col(Chat.unit_id).in_(units.where(Building.project_id == p)) for p in projects] + [
+        col(Chat.unit_id).is_(None)
+    ]
+
+
+def _ids_by_groups(
+    session: Session, view: lq.ListView, employee_id: int, offset: int, limit: int
+) -> list[int]:
+    """A page sorted by a joined name without sorting every chat: group by group in order,
+    counting a group only to skip it on a deep page."""
+    base = select(Chat.id)
+    if lq.needs_client_join(view):
+        base = base.join(Client, col(Client.id) == Chat.client_id)
+    base = base.where(*lq.conditions(view, employee_id))
+    groups = _groups(session, view.sort)
+    order = col(Chat.id).desc() if view.desc else col(Chat.id).asc()
+    ids: list[int] = []
+    skip = offset
+    for group in reversed(groups) if view.desc else groups:
+        if len(ids) >= limit:
+            break
+        query = base.where(group)
+        if skip:
+            size = session.exec(select(func.count()).select_from(query.subquery())).one()
+            if size <= skip:
+                skip -= size
+                continue
+        ids += session.exec(query.order_by(order).offset(skip).limit(limit - len(ids))).all()
+        skip = 0
+    return ids
+
+
 def page_rows(
     session: Session, view: lq.ListView, employee_id: int, offset: int, limit: int
 ) -> list[ChatRow]:
@@ -253,18 +293,12 @@ def page_rows(
     view = view.filtered
     if view.sort == lq.SortKey.labels:
         return _rows_of(session, _ids_by_labels(session, view, employee_id, offset, limit))
+    if view.sort in (lq.SortKey.responsible, lq.SortKey.project):
+        return _rows_of(session, _ids_by_groups(session, view, employee_id, offset, limit))
     ids = select(Chat.id)
     names = _sort_names()
     if lq.needs_client_join(view, sorting=True):
         ids = ids.join(Client, col(Client.id) == Chat.client_id)
-    if view.sort == lq.SortKey.project:
-        ids = (
-            ids.outerjoin(Unit, col(Unit.id) == Chat.unit_id)
-            .outerjoin(Building, col(Building.id) == Unit.building_id)
-            .outerjoin(Project, col(Project.id) == Building.project_id)
-        )
-    elif view.sort == lq.SortKey.responsible:
-        ids = ids.outerjoin(Employee, col(Employee.id) == Chat.responsible_id)
     ids = ids.where(*lq.conditions(view, employee_id)).order_by(*lq.order_by(view, names))
     return _rows_of(session, list(session.exec(ids.offset(offset).limit(limit)).all()))
 

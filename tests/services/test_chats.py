@@ -226,3 +226,17 @@ def test_the_labels_order_pages_through_unread_chats_then_the_others(inbox_world
     numbers = {c.id: c.number for c in inbox_world["chats"]}
     assert [numbers[i] for page in pages for i in page] == expected
     assert expected[:2] == ([5, 2] if desc else [1, 3])
+
+
+@pytest.mark.feature("L3")
+@pytest.mark.parametrize("sort", ["responsible", "project"])
+def test_sorting_by_a_joined_name_pages_group_by_group(inbox_world, sort: str) -> None:  # type: ignore[no-untyped-def]
+    me = inbox_world["manager"].id
+    rows = [inbox.list_update(c.id).row for c in inbox_world["chats"]]
+    name = (lambda r: r.responsible) if sort == "responsible" else (lambda r: r.project)  # noqa: E731
+    ascending = sorted(rows, key=lambda r: (name(r) == "—", name(r), r.id))  # type: ignore[union-attr]
+    for desc, expected in ((False, ascending), (True, ascending[::-1])):
+        view = lq.ListView(sort=sort, desc=desc)
+        with db.read_session() as session:
+            pages = [inbox._ids_by_groups(session, view, me, offset, 2) for offset in (0, 2, 4)]
+        assert [i for page in pages for i in page] == [r.id for r in expected]  # type: ignore[union-attr]
