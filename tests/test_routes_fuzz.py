@@ -14,12 +14,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlmodel import Session, func, select
+from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
+from chat_crm.export_route import export_app
 from chat_crm.http_headers import SecurityHeaders
 from chat_crm.models import Attachment, AuthSession, Channel, Message
 from chat_crm.routes import CLIENT_COOKIE, EMPLOYEE_COOKIE, UploadSizeLimit, files_app, parse_id
 from chat_crm.services import attachments, auth, messages
+from chat_crm.session_routes import session_app
 from tests import factories
 
 pytestmark = pytest.mark.security
@@ -57,7 +60,9 @@ def _segment() -> st.SearchStrategy[str]:
 
 @pytest.fixture
 def http(session: Session) -> TestClient:
-    return TestClient(SecurityHeaders(UploadSizeLimit(files_app)), raise_server_exceptions=False)
+    # Every route the app adds beside Reflex's, wrapped as ``rx.App(api_transformer=...)`` wraps them.
+    routes = Starlette(routes=[*files_app.routes, *export_app.routes, *session_app.routes])
+    return TestClient(SecurityHeaders(UploadSizeLimit(routes)), raise_server_exceptions=False)
 
 
 def _counts(session: Session) -> tuple[int, int, int]:
@@ -99,7 +104,18 @@ def test_random_paths_ids_cookies_and_unicode_never_give_a_5xx(
 
     @settings(max_examples=1500, deadline=None, suppress_health_check=list(HealthCheck))
     @given(
-        prefix=st.sampled_from(["/files/", "/files/", "/", "/_upload/", "/files//"]),
+        prefix=st.sampled_from(
+            [
+                "/files/",
+                "/files/",
+                "/",
+                "/_upload/",
+                "/files//",
+                "/exports/",
+                "/auth/session?ticket=",
+                "/auth/logout?n=",
+            ]
+        ),
         segment=_segment(),
         suffix=st.sampled_from(["", "", "/thumb", "/", "/thumb/x", "?thumb=1&x=%FF"]),
         method=st.sampled_from(["GET", "GET", "HEAD", "POST", "DELETE"]),

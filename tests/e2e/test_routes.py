@@ -81,7 +81,18 @@ def test_random_paths_against_the_real_server_never_give_a_5xx(
 
         @settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
         @given(
-            prefix=st.sampled_from(["/files/", "/support/chats/", "/app/", "/", "/_upload/", "/login/"]),
+            prefix=st.sampled_from(
+                [
+                    "/files/",
+                    "/support/chats/",
+                    "/app/",
+                    "/",
+                    "/_upload/",
+                    "/login/",
+                    "/exports/",
+                    "/auth/session?ticket=",
+                ]
+            ),
             segment=segment,
             suffix=st.sampled_from(["", "/thumb", "/", "?id=%FF"]),
         )
