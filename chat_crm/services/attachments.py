@@ -230,13 +230,15 @@ def sweep_staged(now: datetime | None = None, limit: int = SWEEP_BATCH) -> int:
     the unlink leaves bytes no row points to, never a row without its bytes.
     """
     now = now or utcnow()
-    total = 0
-    while (removed := _sweep_batch(now, limit)) == limit:  # a backlog goes in one round
+    total, found = 0, limit
+    while found == limit:  # a backlog goes in one round, whoever else sweeps beside
+        found, removed = _sweep_batch(now, limit)
         total += removed
-    return total + removed
+    return total
 
 
-def _sweep_batch(now: datetime, limit: int) -> int:
+def _sweep_batch(now: datetime, limit: int) -> tuple[int, int]:
+    """(rows found due, rows this call deleted)."""
     with read_session() as session:
         due = session.exec(
             select(Attachment.id, Attachment.storage_key)
@@ -258,7 +260,7 @@ def _sweep_batch(now: datetime, limit: int) -> int:
     for key in removed:
         (folder / key).unlink(missing_ok=True)
         thumb_path(folder / key).unlink(missing_ok=True)
-    return len(removed)
+    return len(due), len(removed)
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,8 @@ from chat_crm.models import Building, Chat, Client, Employee, Project, Unit
 from chat_crm.services import list_query as lq
 from chat_crm.services.access import Permission, require_employee
 from chat_crm.services.errors import NotFound
-from chat_crm.services.inbox import client_display_name, count_chats
+from chat_crm.services.inbox import client_display_name
+from chat_crm.services.list_order import count_chats
 from chat_crm.services.timefmt import local, today
 from chat_crm.texts import t
 

@@ -69,7 +69,7 @@ class ChatListState(SessionState):
     export_done: int = 0
     export_total: int = 0
     _me: int = 0
-    _max_number: int = 0
+    _max_number: int = 0  # the newest chat's number when the screen loaded
 
     # ---- the view ---------------------------------------------------------------------
     def _view(self) -> lq.ListView:
@@ -128,7 +128,8 @@ class ChatListState(SessionState):
         self.error, self.loading = "", False
         self.rows, self.total, self.page, self.pages = result.rows, result.total, result.page, result.pages
         self.count_all, self.count_new = counts.all, counts.new
-        self._max_number = max([self._max_number, *(r.number for r in result.rows)])
+        # Chats are numbered 1…N without gaps (list_order.count_all): a larger number is a new chat.
+        self._max_number = max(self._max_number, counts.all)
 
     async def _reload(self):  # type: ignore[no-untyped-def]
         await self._load()
@@ -147,7 +148,6 @@ class ChatListState(SessionState):
         except ServiceError as err:
             self.error, self.loading = err.message, False
             return None
-        self._max_number = 0
         await self._load()
         live.registry.watch_list(self.router.session.client_token, type(self))
         return None

@@ -22,7 +22,7 @@ from chat_crm.models import (
     utcnow,
 )
 from chat_crm.models.realty import Channel
-from chat_crm.services import inbox, live_rows
+from chat_crm.services import inbox, list_order, live_rows
 from chat_crm.services import list_query as lq
 from chat_crm.services.errors import Forbidden
 from chat_crm.services.timefmt import today as local_today
@@ -222,7 +222,7 @@ def test_the_labels_order_pages_through_unread_chats_then_the_others(inbox_world
     expected = [r.number for r in sorted(rows, key=lambda r: (r.unread, r.id), reverse=desc)]  # type: ignore[union-attr]
     view = lq.ListView(sort="labels", desc=desc)
     with db.read_session() as session:
-        pages = [inbox._ids_by_labels(session, view, me, offset, 2) for offset in (0, 2, 4)]
+        pages = [list_order.ids_by_labels(session, view, me, offset, 2) for offset in (0, 2, 4)]
     numbers = {c.id: c.number for c in inbox_world["chats"]}
     assert [numbers[i] for page in pages for i in page] == expected
     assert expected[:2] == ([5, 2] if desc else [1, 3])
@@ -238,5 +238,5 @@ def test_sorting_by_a_joined_name_pages_group_by_group(inbox_world, sort: str) -
     for desc, expected in ((False, ascending), (True, ascending[::-1])):
         view = lq.ListView(sort=sort, desc=desc)
         with db.read_session() as session:
-            pages = [inbox._ids_by_groups(session, view, me, offset, 2) for offset in (0, 2, 4)]
+            pages = [list_order.ids_by_groups(session, view, me, offset, 2) for offset in (0, 2, 4)]
         assert [i for page in pages for i in page] == [r.id for r in expected]  # type: ignore[union-attr]
