@@ -4,7 +4,8 @@
 // #inbox-state's data attributes, which every live update of the list may change.
 (function () {
   if (window.chatInbox) return;
-  const BASE_TITLE = "Чат — Поддержка";
+  // Labels come from the page (texts.py), so this file holds no user-facing string.
+  let baseTitle = document.title;
   let audio = null;
   let lastSeq = null;
 
@@ -32,13 +33,14 @@
 
   function sync(el) {
     const unread = parseInt(el.dataset.unread || "0", 10);
+    baseTitle = el.dataset.baseTitle || baseTitle;
     if (window.location.pathname.replace(/\/$/, "") === "/support/chats") {
-      document.title = unread > 0 ? "(" + unread + ") " + BASE_TITLE : BASE_TITLE;
+      document.title = unread > 0 ? "(" + unread + ") " + baseTitle : baseTitle;
     }
     const seq = parseInt(el.dataset.alertSeq || "0", 10);
     if (lastSeq !== null && seq > lastSeq) {
       beep();
-      notify(el.dataset.alertTitle || BASE_TITLE, el.dataset.alertBody || "", el.dataset.chatId || "");
+      notify(el.dataset.alertTitle || baseTitle, el.dataset.alertBody || "", el.dataset.chatId || "");
     }
     lastSeq = seq;
   }
@@ -61,7 +63,7 @@
   function updateButton() {
     const button = document.getElementById("inbox-alerts-button");
     if (button && "Notification" in window && Notification.permission === "granted") {
-      button.textContent = "Оповещения включены";
+      button.textContent = button.dataset.enabledLabel || button.textContent;
     }
   }
   setInterval(updateButton, 1000);

@@ -237,6 +237,7 @@ def _alerts() -> rx.Component:
         rx.script(src="/inbox.js"),
         rx.el.span(
             id="inbox-state",
+            data_base_title=t("inbox.page_title"),
             data_unread=S.count_new,
             data_alert_seq=S.alert_seq,
             data_alert_title=S.alert_title,
@@ -250,7 +251,15 @@ def _alerts() -> rx.Component:
 def _pager() -> rx.Component:
     return rx.hstack(
         rx.button(t("list.prev"), on_click=S.prev_page, disabled=S.page <= 1, variant="soft"),
-        rx.text("Страница ", S.page, " из ", S.pages, " · чатов: ", S.total, size="2"),
+        rx.text(
+            f"{t('inbox.page')} ",
+            S.page,
+            f" {t('inbox.of')} ",
+            S.pages,
+            f" · {t('inbox.chats')}: ",
+            S.total,
+            size="2",
+        ),
         rx.button(t("list.next"), on_click=S.next_page, disabled=S.page >= S.pages, variant="soft"),
         align="center",
         margin_top="12px",
@@ -281,6 +290,7 @@ def _page() -> rx.Component:
                 variant="ghost",
                 size="1",
                 id="inbox-alerts-button",
+                data_enabled_label=t("inbox.alerts_enabled"),
                 on_click=rx.call_script("window.chatInbox && window.chatInbox.enable()"),
             ),
             align="center",
