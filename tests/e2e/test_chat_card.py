@@ -257,3 +257,19 @@ def test_an_operator_reads_the_management_block_but_cannot_change_or_take(
     expect(operator.get_by_role("button", name="Назначить на меня")).to_have_count(0)
     expect(operator.get_by_text("Менять данные чата может сотрудник с правом")).to_be_visible()
     operator.context.close()
+
+
+@pytest.mark.feature("C2", "C3")
+def test_on_a_phone_the_card_blocks_stack_without_a_sideways_scroll(
+    app_server: RunningApp, browser: Browser, app_db
+) -> None:
+    chat_id, client = _demo_chat(app_db, 205)
+    staff = browser.new_context(viewport={"width": 390, "height": 844}).new_page()
+    login(staff, app_server.url, "manager@demo.ru")
+    staff.wait_for_url(re.compile(r"/support/chats/?(\?.*)?$"))
+    _open_card(staff, app_server.url, chat_id)
+    expect(staff.get_by_test_id("card-client")).to_contain_text(client.full_name)
+    staff.get_by_role("button", name="Сохранить").scroll_into_view_if_needed()
+    expect(staff.get_by_role("button", name="Сохранить")).to_be_in_viewport()
+    assert staff.evaluate("document.scrollingElement.scrollWidth") <= 390
+    staff.context.close()
