@@ -43,3 +43,23 @@ def test_demo_command_runs_as_documented(tmp_path) -> None:
     done = subprocess.run([sys.executable, "-m", "chat_crm.demo"], env=env, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert "admin@demo.ru" in done.stdout
+
+
+def test_demo_chats_carry_their_units_projects_and_matching_topics(tmp_path) -> None:
+    """«Проект» and the filters show what a real partner's list would: a chat is about one of
+    its client's own units, on a topic that unit's status allows (or «Другой вопрос»)."""
+    from chat_crm.demo import TOPICS_OF_STATUS
+    from chat_crm.models import Topic
+
+    use_database(f"sqlite:///{tmp_path / 'demo.db'}")
+    assert main([]) == 0
+    with Session(db.get_engine()) as s:
+        chats = s.exec(select(Chat)).all()
+        links = {(link.client_id, link.unit_id): link.status for link in s.exec(select(ClientUnit))}
+        with_unit = [c for c in chats if c.unit_id is not None]
+        assert len(with_unit) >= 0.6 * len(chats)
+        for chat in with_unit:
+            status = links[(chat.client_id, chat.unit_id)]  # the client's own unit
+            assert chat.topic in TOPICS_OF_STATUS[status]
+        assert all(c.topic == Topic.other for c in chats if c.unit_id is None)
+        assert any(c.responsible_id is None for c in chats)  # «Без ответственного» is not empty
