@@ -39,6 +39,7 @@ def upgrade() -> None:
         sqlite_where=sa.text(UNREAD_WHERE),
         postgresql_where=sa.text(UNREAD_WHERE),
     )
+    op.create_index("ix_message_chat_id_id", "message", ["chat_id", "id"])
     op.create_index("ix_chat_activity", "chat", [sa.text("coalesce(last_message_at, created_at)"), "id"])
     for name, columns in PLAIN:
         op.create_index(name, "chat", columns)
@@ -62,4 +63,5 @@ def downgrade() -> None:
     for name, _columns in reversed(PLAIN):
         op.drop_index(name, table_name="chat")
     op.drop_index("ix_chat_activity", table_name="chat")
+    op.drop_index("ix_message_chat_id_id", table_name="message")
     op.drop_index("ix_message_unread_client", table_name="message")

@@ -26,6 +26,8 @@ LIST_INDEXES = (
         sqlite_where=sa.text(UNREAD_WHERE),
         postgresql_where=sa.text(UNREAD_WHERE),
     ),
+    # A row's last message (the preview) in one step, however long the chat.
+    sa.Index("ix_message_chat_id_id", _message.chat_id, _message.id),
     # The default order, newest activity first (list_query.activity).
     sa.Index("ix_chat_activity", sa.func.coalesce(_chat.last_message_at, _chat.created_at), _chat.id),
     sa.Index("ix_chat_created_id", _chat.created_at, _chat.id),
