@@ -72,6 +72,7 @@ class ChatPage:
     total: int
     page: int
     pages: int
+    more: bool = False  # the view holds more than ``total`` (list_query.COUNT_CAP) chats
 
 
 @dataclass(frozen=True)
@@ -204,11 +205,13 @@ def list_page(*, employee_id: int, view: lq.ListView) -> ChatPage:
     """One page of the view (L2, L3, L7); the employee needs «Поддержка: Чат»."""
     with read_session() as session:
         require_employee(session, employee_id, Permission.support_chat)
-        total = list_order.count_chats(session, view, employee_id)
+        total = list_order.count_chats(session, view, employee_id, cap=lq.COUNT_CAP)
+        more = total > lq.COUNT_CAP
+        total = min(total, lq.COUNT_CAP)
         pages = max(1, -(-total // lq.PAGE_SIZE))
-        page = min(max(1, view.page), pages)
+        page = max(1, view.page) if more else min(max(1, view.page), pages)
         rows = page_rows(session, view, employee_id, (page - 1) * lq.PAGE_SIZE, lq.PAGE_SIZE)
-    return ChatPage(rows=rows, total=total, page=page, pages=pages)
+    return ChatPage(rows=rows, total=total, page=page, pages=max(pages, page), more=more)
 
 
 def _count_new(session: Session) -> int:

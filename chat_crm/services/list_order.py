@@ -20,14 +20,27 @@ def count_all(session: Session) -> int:
     return session.exec(select(func.coalesce(func.max(Chat.number), 0))).one()
 
 
-def count_chats(session: Session, view: lq.ListView, employee_id: int) -> int:
-    where = lq.conditions(view, employee_id)
-    if not where:
+def count_chats(session: Session, view: lq.ListView, employee_id: int, cap: int | None = None) -> int:
+    """How many chats the view holds; with ``cap``, at most ``cap + 1`` (more than the cap).
+
+    «Only unread» counts from the unread messages (the partial index: few rows) to their
+    chats, not from every chat to its messages."""
+    unread = lq.only_unread(view)
+    where = lq.conditions(view, employee_id, unread=False)
+    if not where and not unread:
         return count_all(session)
-    query = select(func.count()).select_from(Chat)
+    if unread:
+        m = Message.__table__.c  # type: ignore[attr-defined]
+        query = select(m.chat_id).distinct().join(Chat, col(Chat.id) == m.chat_id)
+        query = query.where(lq.unread_client_condition())
+    else:
+        query = select(Chat.id)
     if lq.needs_client_join(view):
         query = query.join(Client, col(Client.id) == Chat.client_id)
-    return session.exec(query.where(*where)).one()
+    query = query.where(*where)
+    if cap is not None:
+        query = query.limit(cap + 1)
+    return session.exec(select(func.count()).select_from(query.subquery())).one()
 
 
 def ids_by_labels(

@@ -23,6 +23,9 @@ from chat_crm.models.realty import Channel
 from chat_crm.texts import t
 
 PAGE_SIZE = 50
+# A view counts its chats up to here: past it the list says «10 000+» (an exact count of half
+# a million chats would cost more than the page itself).
+COUNT_CAP = 10_000
 MAX_SEARCH = 200
 
 
@@ -212,11 +215,18 @@ def needs_client_join(view: ListView, sorting: bool = False) -> bool:
     return bool(needle and not needle.isdigit()) or (sorting and view.filtered.sort == SortKey.client)
 
 
-def conditions(view: ListView, employee_id: int) -> list[sa.ColumnElement[bool]]:
-    """The WHERE of ``view`` over ``chat`` (and ``client`` when searching)."""
+def only_unread(view: ListView) -> bool:
+    return view.filtered.tab == "new" or view.filtered.unread
+
+
+def conditions(view: ListView, employee_id: int, unread: bool = True) -> list[sa.ColumnElement[bool]]:
+    """The WHERE of ``view`` over ``chat`` (and ``client`` when searching).
+
+    ``unread=False`` leaves out «only unread»: a count that starts from the unread
+    messages themselves (``list_order.count_chats``) needs it no more."""
     view = view.filtered
     where: list[sa.ColumnElement[bool]] = []
-    if view.tab == "new" or view.unread:
+    if unread and only_unread(view):
         where.append(col(Chat.id).in_(unread_chat_ids()))
     if (search := _search_condition(view.search)) is not None:
         where.append(search)

@@ -53,6 +53,7 @@ class ChatListState(SessionState):
 
     pages: int = 1
     total: int = 0
+    more: bool = False  # more than ``total`` chats: the list says «10 000+»
     count_all: int = 0
     count_new: int = 0
     rows: list[ChatRow] = []
@@ -127,6 +128,7 @@ class ChatListState(SessionState):
             return
         self.error, self.loading = "", False
         self.rows, self.total, self.page, self.pages = result.rows, result.total, result.page, result.pages
+        self.more = result.more
         self.count_all, self.count_new = counts.all, counts.new
         # Chats are numbered 1…N without gaps (list_order.count_all): a larger number is a new chat.
         self._max_number = max(self._max_number, counts.all)
@@ -228,8 +230,11 @@ class ChatListState(SessionState):
         if placed.rows != self.rows:
             self.rows = placed.rows
         self.flash_id = row.id if placed.moved else self.flash_id
-        self.total = update.new_count if view.tab == "new" else max(0, self.total + placed.total_delta)
-        self.pages = max(1, -(-self.total // lq.PAGE_SIZE))
+        if view.tab == "new":
+            self.total = update.new_count
+        elif not self.more:
+            self.total = max(0, self.total + placed.total_delta)
+        self.pages = max(1, -(-self.total // lq.PAGE_SIZE), self.page)
         if is_new:
             self._max_number, self.count_all = row.number, self.count_all + 1
         self.count_new = update.new_count

@@ -240,3 +240,15 @@ def test_sorting_by_a_joined_name_pages_group_by_group(inbox_world, sort: str) -
         with db.read_session() as session:
             pages = [list_order.ids_by_groups(session, view, me, offset, 2) for offset in (0, 2, 4)]
         assert [i for page in pages for i in page] == [r.id for r in expected]  # type: ignore[union-attr]
+
+
+def test_a_wide_view_counts_up_to_the_cap_and_still_pages_on(inbox_world, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    me = inbox_world["manager"].id
+    monkeypatch.setattr(lq, "COUNT_CAP", 3)
+    monkeypatch.setattr(lq, "PAGE_SIZE", 2)
+    first = inbox.list_page(employee_id=me, view=lq.ListView(state="open"))
+    assert (first.total, first.more, first.pages) == (3, True, 2)
+    third = inbox.list_page(employee_id=me, view=lq.ListView(state="open", page=3))
+    assert third.page == 3 and [r.number for r in third.rows] == [1]
+    exact = inbox.list_page(employee_id=me, view=lq.ListView(tab="new"))
+    assert (exact.total, exact.more) == (2, False)

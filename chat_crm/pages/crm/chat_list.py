@@ -256,11 +256,15 @@ def _pager() -> rx.Component:
             S.page,
             f" {t('inbox.of')} ",
             S.pages,
+            rx.cond(S.more, "+", ""),
             f" · {t('inbox.chats')}: ",
             S.total,
+            rx.cond(S.more, "+", ""),
             size="2",
         ),
-        rx.button(t("list.next"), on_click=S.next_page, disabled=S.page >= S.pages, variant="soft"),
+        rx.button(
+            t("list.next"), on_click=S.next_page, disabled=(S.page >= S.pages) & ~S.more, variant="soft"
+        ),
         align="center",
         margin_top="12px",
         flex_wrap="wrap",
