@@ -324,7 +324,9 @@ def _chats(session: Session, rng: random.Random, clients: list[Client], employee
         responsible = rng.choice(writers)
         unit_id, topic = _unit_and_topic(units_of.get(client.id or 0, []), rng.choice(topics), number)
         # A few chats wait for someone to take them («Без ответственного»); a few are over.
-        unassigned = number % 10 == 5
+        # Not the picker's clients (chats 1–40): the browser tests start from open, assigned chats.
+        unassigned = number > 40 and number % 10 == 5
+        closed = number > 40 and number % 9 == 4
         chat = Chat(
             number=number,
             client_id=client.id or 0,
@@ -333,7 +335,7 @@ def _chats(session: Session, rng: random.Random, clients: list[Client], employee
             department_id=responsible.department_id,
             responsible_id=None if unassigned else responsible.id,
             channel=client.channel,
-            dialog_state=DialogState.closed if number % 9 == 4 else DialogState.open,
+            dialog_state=DialogState.closed if closed else DialogState.open,
             consent_pending=False,
             created_at=started,
             dialog_started_at=started,
