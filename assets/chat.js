@@ -331,7 +331,20 @@
     );
   }
 
+  var rebuildAsked = new WeakMap();
+
+  function askRebuild(form) {
+    // The server lost this tab's state: one press of the hidden «rebuild», again after 5 s if needed.
+    var now = Date.now();
+    if (now - (rebuildAsked.get(form) || 0) < 5000) return;
+    rebuildAsked.set(form, now);
+    var target = form.nextElementSibling;
+    var button = target && target.querySelector("[data-chat-action=rebuild]");
+    if (button) button.click();
+  }
+
   function tend(form) {
+    if (form.getAttribute("data-chat-lost") === "true") askRebuild(form);
     var p = parts(form);
     if (!p.scope || !p.field || !p.key) return;
     var box = loadBox(p.scope);

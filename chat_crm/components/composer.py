@@ -112,6 +112,12 @@ def _resend(state: type[rx.State]) -> rx.Component:
     return rx.form(
         rx.el.input(type="hidden", name="client_msg_id"),
         rx.el.input(type="hidden", name="text"),
+        # chat.js presses it when the server lost this tab's state (data-chat-lost).
+        rx.el.button(
+            type="button",
+            on_click=state.rebuild,  # type: ignore[attr-defined]
+            custom_attrs={"data-chat-action": "rebuild"},
+        ),
         on_submit=state.resend,  # type: ignore[attr-defined]
         display="none",
         custom_attrs={"data-chat-resend": "true"},
@@ -182,6 +188,7 @@ def _form(
             "data-chat-boot": state.boot,  # type: ignore[attr-defined]
             "data-chat-handled": state.handled_keys.join(" "),  # type: ignore[attr-defined]
             "data-chat-refused": state.refused_key,  # type: ignore[attr-defined]
+            "data-chat-lost": rx.cond(state.lost, "true", "false"),  # type: ignore[attr-defined]
             "data-chat-editing": rx.cond(editing > 0, "true", "false"),
         },
         # A file dragged over the composer: show where it will land.

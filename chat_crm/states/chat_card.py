@@ -113,6 +113,9 @@ class ChatCardState(ConversationMixin, SessionState):
         choices = deeplinks.deep_link_choices(employee_id=employee_id) if self.can_send else None
         return card, history, self._load_messages(), choices
 
+    async def _rebuild(self) -> Any:
+        return await self.on_load()
+
     @rx.event
     async def on_load(self):  # type: ignore[no-untyped-def]
         if not await self._off_loop(self._identify):
@@ -212,6 +215,7 @@ class ChatCardState(ConversationMixin, SessionState):
             await self._save_edit(text)
             return
         key = key_of(form)
+        await self._ensure_built()
         try:
             fresh = await self._off_loop(self._send_now, text, key)
         except ServiceError as err:
@@ -225,6 +229,7 @@ class ChatCardState(ConversationMixin, SessionState):
         """chat.js resends a text it sent and never saw confirmed (a crash, a lost state):
         the same key, so a send that did arrive is not stored twice (P18)."""
         text, key = text_of(form), key_of(form)
+        await self._ensure_built()
         try:
             fresh = await self._off_loop(self._send_now, text, key, False)
         except ServiceError as err:

@@ -14,7 +14,7 @@ from chat_crm.routes import CLIENT_COOKIE
 from chat_crm.services import attachments, auth, bot, client_app, deeplinks, messages
 from chat_crm.services.errors import ServiceError
 from chat_crm.services.messages import HISTORY_LIMIT
-from chat_crm.states.conversation import ConversationMixin, key_of, text_of
+from chat_crm.states.conversation import ConversationMixin, key_of, new_draft_id, text_of
 from chat_crm.states.session import handshake_token, open_session
 from chat_crm.texts import t
 
@@ -135,6 +135,7 @@ class ClientAppState(ConversationMixin, rx.State):
         # restarted, the state was lost) goes back to the chat (``resume``).
         self.screen, self.link = "storefront", None
         self._unwatch()
+        self.boot = self.boot or new_draft_id()
         if self.opened and self.resume == "chat":
             await self._open_chat(0)
         elif self.opened:
@@ -299,7 +300,15 @@ class ClientAppState(ConversationMixin, rx.State):
         the same key, so a send that did arrive is not stored twice (P18)."""
         await self._send(key_of(form), text_of(form), 0, resent=True)
 
+    async def _rebuild(self) -> None:
+        """The composer was on screen: back to the chat, from the cookie and the database."""
+        self.opened = await self._off_loop(auth.resolve_client, self._app_token()) is not None
+        self.boot = new_draft_id()
+        if self.opened:
+            await self._open_chat(0)
+
     async def _send(self, key: str, text: str, file_id: int, resent: bool = False) -> None:
+        await self._ensure_built()
         try:
             messages.check_text(text, may_be_empty=bool(file_id))
             self.panel, chat_id, fresh = await self._off_loop(self._deliver, key, text, file_id)

@@ -38,7 +38,7 @@ TYPING_EVERY_S = 2.0
 
 
 # How many confirmed keys a screen keeps for chat.js to see (it needs only the recent ones).
-HANDLED_KEYS = 20
+HANDLED_KEYS = 10
 
 
 def new_draft_id() -> str:
@@ -79,6 +79,9 @@ class ConversationMixin(rx.State, mixin=True):
     # (after a crash or a lost state) tells chat.js to put the kept draft back.
     draft_scope: str = ""
     boot: str = ""
+    # A live event found this tab's state gone (a Redis restart without persistence):
+    # chat.js then asks for ``rebuild``, an event that carries the route and the cookie.
+    lost: bool = False
     error: str = ""
     staged: StagedFile | None = None
     upload_percent: int = -1  # -1: no upload going on
@@ -121,6 +124,10 @@ class ConversationMixin(rx.State, mixin=True):
     def _load_messages(
         self, after_id: int = 0, before_id: int = 0, limit: int = HISTORY_LIMIT
     ) -> list[MessageView]:
+        raise NotImplementedError
+
+    async def _rebuild(self) -> Any:
+        """Open the screen again from the route, the cookie and the database (a lost state)."""
         raise NotImplementedError
 
     async def _on_new_messages(self, views: list[MessageView]) -> None:
@@ -210,9 +217,27 @@ class ConversationMixin(rx.State, mixin=True):
         self.window = len(self.messages)
         self.has_earlier = len(earlier) == HISTORY_LIMIT
 
+    # ---- a state the server lost -------------------------------------------------------
+    async def _ensure_built(self) -> None:
+        """An event of a screen whose state the server no longer had: open it again first."""
+        if not self.boot:
+            await self._rebuild()
+
+    @rx.event
+    async def rebuild(self) -> Any:
+        self.lost = False
+        if not self.boot:
+            return await self._rebuild()
+        return None
+
     # ---- live events ----------------------------------------------------------------
     async def apply_live(self, event: ChatEvent, batch: LiveBatch) -> int:
         """Show a bus event (see ``live.LiveScreen``); returns the newest id shown."""
+        if not self.boot:
+            # A default state: the one this tab had is gone. This delivery has no route or
+            # cookie to rebuild it; the browser asks for that (``rebuild``).
+            self.lost = True
+            return self._last_id
         if event.chat_id != self._shown_chat():
             self._unwatch()  # the tab went on elsewhere: it no longer shows (or reads) this chat
             return self._last_id
