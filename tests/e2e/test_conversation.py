@@ -257,7 +257,8 @@ def test_edits_deletes_and_read_marks_reach_the_other_side_live(
     ).click()
     expect(staff.get_by_text("Редактирование сообщения")).to_be_visible()
     staff.get_by_placeholder("Сообщение").fill(f"Ключи во вторник {stamp}")
-    staff.get_by_role("button", name="Сохранить").click()
+    # The composer's «Сохранить», not the one of «Управление» on the card.
+    staff.locator("form[data-chat-composer]").get_by_role("button", name="Сохранить").click()
     expect(bubble(client, f"Ключи во вторник {stamp}")).to_contain_text("изменено")
     _context_menu(staff, bubble(staff, f"Ключи во вторник {stamp}")).get_by_role(
         "menuitem", name="Удалить"

@@ -160,7 +160,7 @@ def _context_menu_edit(page: Page, old: str, new: str) -> None:
     bubble(page, old).click(button="right")
     page.get_by_role("menu").get_by_role("menuitem", name="Редактировать").click()
     page.get_by_placeholder("Сообщение").fill(new)
-    page.get_by_role("button", name="Сохранить").click()
+    page.locator("form[data-chat-composer]").get_by_role("button", name="Сохранить").click()
 
 
 # ---- the tests -------------------------------------------------------------------------------
