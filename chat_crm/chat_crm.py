@@ -40,7 +40,14 @@ def index() -> rx.Component:
 logging_setup.install()
 app = rx.App(
     # SecurityHeaders last: it wraps everything, the compiled pages included (chat_crm.http_headers).
-    api_transformer=[files_app, export_app, UploadSizeLimit, session_app, SecurityHeaders],
+    api_transformer=[
+        files_app,
+        export_app,
+        UploadSizeLimit,
+        session_app,
+        edge.SocketTextGuard,
+        SecurityHeaders,
+    ],
     backend_exception_handler=edge.backend_exception_handler,
     frontend_exception_handler=edge.frontend_exception_handler,
 )

@@ -194,3 +194,45 @@ def backend_exception_handler(exception: Exception) -> list[EventSpec]:
 def frontend_exception_handler(exception: Exception) -> None:
     """A browser-side error, reported over the socket: into the log, escaped."""
     log.error("frontend error: %s", safe_text(exception)[:2000])
+
+
+# A lone surrogate escape (``\ud800`` with no partner), or NUL, in a websocket frame's JSON.
+# Escaped backslashes are matched first, so ``\\ud800`` (a backslash, then text) stays.
+_FRAME_ESCAPES = re.compile(
+    r"(\\\\)|(\\u[dD][89abAB][0-9a-fA-F]{2}\\u[dD][c-fC-F][0-9a-fA-F]{2})"
+    r"|\\u[dD][89a-fA-F][0-9a-fA-F]{2}|\\u0000"
+)
+
+
+def clean_frame(text: str) -> str:
+    """The frame with lone-surrogate and NUL escapes removed; pairs and other escapes kept."""
+    if "\\u" not in text:
+        return text
+    return _FRAME_ESCAPES.sub(lambda m: m.group(1) or m.group(2) or "", text)
+
+
+class SocketTextGuard:
+    """Cleans every incoming websocket text frame before Socket.IO decodes it.
+
+    Removing a lone surrogate from the JSON text means no Python string with one is ever
+    made, not even for Reflex's own log lines about a malformed event. (The event edge
+    cleans the decoded payload as well.) A string with a lone surrogate must never reach
+    a state var: Reflex encodes outgoing frames as UTF-8, where it cannot be sent.
+    """
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "websocket":
+            await self.app(scope, receive, send)
+            return
+
+        async def cleaned() -> Any:
+            message = await receive()
+            text = message.get("text") if message.get("type") == "websocket.receive" else None
+            if text:
+                message = {**message, "text": clean_frame(text)}
+            return message
+
+        await self.app(scope, cleaned, send)
