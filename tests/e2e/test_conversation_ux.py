@@ -135,9 +135,16 @@ def test_the_conversation_keeps_to_the_newest_message_and_offers_new_ones_below(
     name = open_client_app(client, app_server.url, 36)
     send(client, f"Начало {stamp}")
     expect(bubble(client, f"Начало {stamp}")).to_be_visible()
-    with Session(app_db) as session:  # a long conversation, more than a screenful
+    # A long conversation, more than a screenful, written a minute ago (within the rate limit).
+    earlier = utcnow() - timedelta(minutes=1)
+    with Session(app_db) as session:
         session.add_all(
-            Message(chat_id=_chat_id(app_db, name), author_kind=AuthorKind.client, text=f"Строка {n} {stamp}")
+            Message(
+                chat_id=_chat_id(app_db, name),
+                author_kind=AuthorKind.client,
+                text=f"Строка {n} {stamp}",
+                created_at=earlier,
+            )
             for n in range(40)
         )
         session.commit()
