@@ -1,5 +1,71 @@
-"""The fuzz suite drives the real app (``chat_crm.serve``, SQLite, the demo) over Socket.IO."""
+"""The fuzz suite drives the real app's backend (SQLite, the demo) over Socket.IO.
+
+Only the backend runs (``reflex run --env prod --backend-only``): the fuzzer speaks the
+websocket and HTTP as a crafted client would, so no frontend build is waited for.
+"""
 
 from __future__ import annotations
 
-from tests.e2e.conftest import app_server  # noqa: F401  the same running app as the browser tests
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from chat_crm.config import PROJECT_ROOT
+from tests.e2e.conftest import RunningApp
+
+
+class BackendApp(RunningApp):
+    def start(self) -> None:
+        log = self.log_path.open("a")
+        self.env.setdefault("REFLEX_WEB_WORKDIR", os.environ.get("REFLEX_WEB_WORKDIR", ".web-fuzz"))
+        self.env["PYTHONUNBUFFERED"] = "1"  # the test reads the log as it goes
+        command = ["reflex", "run", "--env", "prod", "--backend-only", "--backend-port", str(self.port)]
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "reflex", *command[1:]],
+            env=self.env,
+            cwd=PROJECT_ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"the backend exited:\n{self.log_path.read_text()[-3000:]}")
+            try:
+                if httpx.get(f"{self.url}/ping", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.3)
+        raise TimeoutError("the backend did not start in 300 s")
+
+
+class _Existing(RunningApp):
+    """A backend already running (FUZZ_URL, FUZZ_DATA_DIR): to watch its log while fuzzing."""
+
+    def __init__(self, url: str, data_dir: Path) -> None:
+        super().__init__(data_dir)
+        self.url, self.log_path = url, data_dir / "be.log"
+        self.env["DATABASE_URL"] = f"sqlite:///{data_dir / 'chat.db'}"
+
+
+@pytest.fixture(scope="module")
+def fuzz_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApp]:
+    if os.environ.get("FUZZ_URL"):
+        yield _Existing(os.environ["FUZZ_URL"], Path(os.environ["FUZZ_DATA_DIR"]))
+        return
+    keep = os.environ.get("FUZZ_DATA_DIR")  # to read the backend's log after a failure
+    data = Path(keep) if keep else tmp_path_factory.mktemp("fuzz")
+    data.mkdir(parents=True, exist_ok=True)
+    app = BackendApp(data)
+    app.load_demo()
+    app.start()
+    yield app
+    app.stop()
