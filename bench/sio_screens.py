@@ -6,7 +6,8 @@ What the browser sends on ``/_event/?token=<uuid>`` (Socket.IO namespace ``/_eve
 - On connect, the CONNECT packet's auth carries the page's first event,
   ``{"event": {"name": "reflex___state____state.hydrate_and_load", "payload": {"vars": {...}},
   "router_data": {"pathname": "/support/chats/221", "asPath": ..., "query": {"chat_id": "221"}}}}``.
-  ``vars`` holds the cookies a state reads (``<session state path>.session_token_rx_state_``);
+  ``vars`` holds the client-side cookies and local storage a state reads (the session
+  cookies are HttpOnly: they go in the handshake's Cookie header instead);
   the browser also sends ``hashes`` (its initial state, to skip resending it) and
   ``state_schema``, both optional. Hydration runs the page's ``on_load``.
 - Then each event is ``emit("event", {"name": "<state path>.<handler>", "payload": {...},
