@@ -116,6 +116,7 @@ class ClientAppState(ConversationMixin, rx.State):
     def _stage_file(self, filename: str, stream: BinaryIO) -> attachments.StagedFile:
         if self.offline:
             raise ServiceError(t("error.offline"))
+        messages.check_client_may_send()  # S1, before the file is taken
         return attachments.stage_client_file(client_id=self._client_id(), filename=filename, stream=stream)
 
     def _edit(self, message_id: int, text: str) -> None:

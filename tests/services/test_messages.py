@@ -215,6 +215,8 @@ def test_with_the_chat_off_the_storefront_no_client_send_is_stored_even_a_crafte
         messages.send_client_message(client_id=client_id, text="Скрытно", client_msg_id="s1-000002")
     with pytest.raises(ServiceError, match="Чат сейчас недоступен"):
         messages.edit_client_message(client_id=client_id, message_id=sent, text="Правка")
+    with pytest.raises(ServiceError, match="Чат сейчас недоступен"):
+        messages.check_client_may_send()  # the app asks before it takes a file
     # A resend of what was stored while the chat was shown only returns it.
     assert messages.send_client_message(client_id=client_id, text="До", client_msg_id="s1-000001") == sent
     assert _count(session) == 1

@@ -34,6 +34,7 @@ from chat_crm.services.messages.rules import (
 )
 from chat_crm.services.messages.send import (
     CloseReason,
+    check_client_may_send,
     close_dialog,
     closing_text,
     send_client_message,
@@ -61,6 +62,7 @@ __all__ = [
     "TextPart",
     "UnreadCounts",
     "Viewer",
+    "check_client_may_send",
     "check_client_msg_id",
     "check_text",
     "clean_text",

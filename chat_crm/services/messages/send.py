@@ -68,6 +68,12 @@ def _client_chat_id(client_id: int) -> Callable[[Session], int]:
     return lambda session: session.exec(select(Chat.id).where(Chat.client_id == client_id)).one() or 0
 
 
+def check_client_may_send() -> None:
+    """S1 before a client's file is even taken: with the chat off the storefront, nothing comes in."""
+    with read_session() as session:
+        require_chat_shown(session)
+
+
 def send_client_message(
     *, client_id: int, text: str, client_msg_id: str, attachment_id: int | None = None
 ) -> int:
