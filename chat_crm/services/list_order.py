@@ -31,8 +31,9 @@ def count_chats(session: Session, view: lq.ListView, employee_id: int, cap: int 
         return count_all(session)
     if unread:
         m = Message.__table__.c  # type: ignore[attr-defined]
-        query = select(m.chat_id).distinct().join(Chat, col(Chat.id) == m.chat_id)
-        query = query.where(lq.unread_client_condition())
+        query = select(m.chat_id).distinct().where(lq.unread_client_condition())
+        if where or lq.needs_client_join(view):  # only the index when nothing else filters
+            query = query.join(Chat, col(Chat.id) == m.chat_id)
     else:
         query = select(Chat.id)
     if lq.needs_client_join(view):
@@ -127,16 +128,9 @@ def page_ids(session: Session, view: lq.ListView, employee_id: int, offset: int,
         return ids_by_labels(session, view, employee_id, offset, limit)
     if view.sort in (lq.SortKey.responsible, lq.SortKey.project):
         return ids_by_groups(session, view, employee_id, offset, limit)
-    unread = lq.only_unread(view)
-    if unread:  # from the few unread chats (the partial index), not by walking every chat
-        m = Message.__table__.c  # type: ignore[attr-defined]
-        chats = select(m.chat_id).where(lq.unread_client_condition()).distinct().subquery()
-        ids = select(Chat.id).join(chats, chats.c.chat_id == Chat.id)
-    else:
-        ids = select(Chat.id)
+    ids = select(Chat.id)
     if lq.needs_client_join(view, sorting=True):
         ids = ids.join(Client, col(Client.id) == Chat.client_id)
     names = {lq.SortKey.client: col(Client.name_search)}
-    where = lq.conditions(view, employee_id, unread=not unread)
-    ids = ids.where(*where).order_by(*lq.order_by(view, names))
+    ids = ids.where(*lq.conditions(view, employee_id)).order_by(*lq.order_by(view, names))
     return list(session.exec(ids.offset(offset).limit(limit)).all())
