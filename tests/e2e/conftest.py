@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -158,7 +159,7 @@ def open_chat_of(page: Page, base_url: str, client_name: str) -> None:
     page.locator("[data-testid=chat-row]").filter(has_text=client_name).get_by_role(
         "link", name=client_name
     ).click()
-    page.wait_for_url("**/support/chats/*")
+    page.wait_for_url(re.compile(r"/support/chats/\d+$"))
 
 
 def send(page: Page, text: str) -> None:

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 from sqlmodel import Session, select
 
-from chat_crm import db
+from chat_crm import config, db
 from chat_crm.models import (
     Acceptance,
     BotSettings,
@@ -322,7 +322,12 @@ class BotDialog(RuleBasedStateMachine):
 
 
 @pytest.mark.feature("B2", "B3", "B4", "B5", "B7")
-def test_any_sequence_of_taps_back_and_text_stays_valid(session: Session, world, realty) -> None:
+def test_any_sequence_of_taps_back_and_text_stays_valid(
+    session: Session, world, realty, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Hundreds of steps of one client within seconds: the message rate limit is not under test here.
+    monkeypatch.setenv("MESSAGE_RATE_LIMIT", "0")
+    config.reload_settings()
     _rule(session, Topic.deal, realty["sales"].id, [realty["north"], realty["river"]])
     _rule(session, Topic.acceptance, realty["sales"].id, [realty["north"]])
     BotDialog.TestCase.settings = settings(
