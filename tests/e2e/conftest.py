@@ -125,6 +125,8 @@ def login(page: Page, base_url: str, email: str, password: str = "demo") -> None
     page.get_by_label("E-mail").fill(email)
     page.get_by_label("Пароль").fill(password)
     page.get_by_role("button", name="Войти").click()
+    # The session cookie is set by a full load of /auth/session: wait until it has landed.
+    page.wait_for_url(lambda url: "/login" not in url and "/auth/" not in url)
 
 
 def start_client_app(page: Page, base_url: str, who: str | int, channel: str = "iOS") -> str:
