@@ -119,6 +119,7 @@ def test_a_unit_in_each_status_offers_exactly_its_topics_and_back_returns(
         expect(slides).to_have_count(3)
 
     slides.filter(has_text="Сделка").click()
+    expect(slides).to_have_count(0)  # the topics replaced the units: «Сделка» is now the topic
     page.get_by_test_id("bot-panel").get_by_role("button", name="Сделка").click()
     expect(bubble(page, BEFORE_TRANSFER)).to_be_visible()
     expect(page.get_by_test_id("bot-panel")).to_have_count(0)
@@ -132,7 +133,8 @@ def test_a_unit_in_each_status_offers_exactly_its_topics_and_back_returns(
     expect(staff.get_by_role("heading", name="Чат №")).to_be_visible()
     expect(staff.get_by_text(name).first).to_be_visible()
     expect(staff.get_by_text("Сделка", exact=True).first).to_be_visible()
-    expect(staff.get_by_text("Отдел сопровождения сделок", exact=True)).to_be_visible()
+    department = staff.get_by_label("Подразделение", exact=True)  # «Управление» shows the rule's one
+    expect(department.locator("option:checked")).to_have_text("Отдел сопровождения сделок")
     history = staff.get_by_test_id("history-entry")
     expect(history.filter(has_text="Тема: — → Сделка").last).to_contain_text("Чат-бот")
     expect(history.filter(has_text="По правилу темы «Сделка»").last).to_contain_text("Чат-бот")
