@@ -31,7 +31,7 @@ from chat_crm.migrate import upgrade_to_head
 from chat_crm.models import Building, Department, Employee, Project, Role, Unit
 from chat_crm.services import inbox
 from chat_crm.services.access import ALL_PERMISSIONS
-from chat_crm.services.list_query import ListView
+from chat_crm.services.list_query import COLUMNS, ListView
 
 RUNS = 15
 UNITS = 30_000
@@ -204,17 +204,7 @@ def queries(chats: int) -> list[tuple[str, Callable[[], object]]]:
         ("search visitor #N", page(search=f"Неавторизованный посетитель #{(chats // 40) * 20}")),
         ("topic + iOS + «Мои» + ФИО", page(topic="deal", channel="ios", scope="mine", search="ов")),
     ]
-    for sort in (
-        "number",
-        "client",
-        "topic",
-        "project",
-        "responsible",
-        "channel",
-        "created",
-        "updated",
-        "labels",
-    ):
+    for sort in COLUMNS:
         found.append((f"sort by {sort} ↑", page(sort=sort, desc=False)))
     found.append(("sort by client ↓, page 2,000", page(sort="client", page=2000)))
     return found

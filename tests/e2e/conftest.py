@@ -8,7 +8,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -53,9 +53,19 @@ class RunningApp:
         )
 
     def start(self) -> None:
+        self.launch([sys.executable, "-m", "chat_crm.serve", "--port", str(self.port)], self.serves_pages)
+
+    def serves_pages(self) -> bool:
+        return (
+            httpx.get(f"{self.url}/ping", timeout=1).status_code == 200
+            and httpx.get(f"{self.url}/login", timeout=2, follow_redirects=True).status_code == 200
+        )
+
+    def launch(self, command: list[str], ready: Callable[[], bool]) -> None:
+        """Start ``command`` in its own process group and wait until ``ready()`` holds."""
         log = self.log_path.open("a")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "chat_crm.serve", "--port", str(self.port)],
+            command,
             env=self.env,
             cwd=PROJECT_ROOT,
             stdout=log,
@@ -69,10 +79,7 @@ class RunningApp:
                     f"the app exited: see {self.log_path}\n{self.log_path.read_text()[-3000:]}"
                 )
             try:
-                if (
-                    httpx.get(f"{self.url}/ping", timeout=1).status_code == 200
-                    and httpx.get(f"{self.url}/login", timeout=2, follow_redirects=True).status_code == 200
-                ):
+                if ready():
                     return
             except httpx.HTTPError:
                 pass

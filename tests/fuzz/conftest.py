@@ -7,44 +7,25 @@ websocket and HTTP as a crafted client would, so no frontend build is waited for
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
-from chat_crm.config import PROJECT_ROOT
 from tests.e2e.conftest import RunningApp
 
 
 class BackendApp(RunningApp):
     def start(self) -> None:
-        log = self.log_path.open("a")
         self.env.setdefault("REFLEX_WEB_WORKDIR", os.environ.get("REFLEX_WEB_WORKDIR", ".web-fuzz"))
         self.env["PYTHONUNBUFFERED"] = "1"  # the test reads the log as it goes
         command = ["reflex", "run", "--env", "prod", "--backend-only", "--backend-port", str(self.port)]
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "reflex", *command[1:]],
-            env=self.env,
-            cwd=PROJECT_ROOT,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        deadline = time.monotonic() + 300
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"the backend exited:\n{self.log_path.read_text()[-3000:]}")
-            try:
-                if httpx.get(f"{self.url}/ping", timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.3)
-        raise TimeoutError("the backend did not start in 300 s")
+        self.launch([sys.executable, "-m", *command], self.answers_ping)
+
+    def answers_ping(self) -> bool:
+        return httpx.get(f"{self.url}/ping", timeout=1).status_code == 200
 
 
 class _Existing(RunningApp):
