@@ -38,7 +38,7 @@ from chat_crm.models import (
 from chat_crm.services.access import access_client
 from chat_crm.services.assignment import assign_responsible, responsible_for
 from chat_crm.services.bot_settings import bot_settings_row, bot_topics
-from chat_crm.services.chats import add_message, ensure_chat, touch, unit_caption
+from chat_crm.services.chats import add_message, ensure_chat, topic_label, touch, unit_caption
 from chat_crm.services.errors import ServiceError
 from chat_crm.services.history import record_change
 from chat_crm.services.settings import Option
@@ -226,7 +226,7 @@ def back(*, client_id: int) -> None:
 def _transfer(work: UnitOfWork, chat: Chat, client: Client, topic: Topic) -> None:
     """B6/B7: the «before transfer» text, then the responsible by the rules."""
     session = work.session
-    _record(work, chat, "topic", t(f"topic.{chat.topic}") if chat.topic else t("dash"), t(f"topic.{topic}"))
+    _record(work, chat, "topic", topic_label(chat.topic), topic_label(topic))
     chat.topic = topic
     chat.consent_pending = False
     _bot_says(
