@@ -15,6 +15,8 @@ that the log line carries too, never Reflex's English "An error occurred".
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import inspect
 import logging
 import math
@@ -102,27 +104,37 @@ def _conforms(value: Any, hint: Any) -> bool:
     return True  # a hint we do not model: Reflex and the handler decide
 
 
-def _hints(handler: Any) -> dict[str, Any]:
-    hints = handler._type_hints
-    if hints is None:
-        hints = typing.get_type_hints(handler.fn)
-    return dict(hints)
+@dataclasses.dataclass(frozen=True)
+class _Signature:
+    """What a handler accepts, read once per handler: events are the hot path."""
+
+    open_ended: bool  # takes **kwargs: anything goes
+    names: frozenset[str]
+    required: frozenset[str]
+    hints: Mapping[str, Any]
+
+
+@functools.cache
+def _signature(fn: Any) -> _Signature:
+    params = list(inspect.signature(fn).parameters.values())[1:]  # without self
+    positional = [p for p in params if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+    return _Signature(
+        open_ended=any(p.kind is p.VAR_KEYWORD for p in params),
+        names=frozenset(p.name for p in positional),
+        required=frozenset(p.name for p in positional if p.default is p.empty),
+        hints=typing.get_type_hints(fn),
+    )
 
 
 def check_payload(handler: Any, payload: dict[str, Any]) -> None:
     """Raise ``BadPayload`` unless the payload fits the handler's signature and hints."""
-    params = list(inspect.signature(handler.fn).parameters.values())[1:]  # without self
-    if any(p.kind is p.VAR_KEYWORD for p in params):
+    signature = _signature(handler.fn)
+    if signature.open_ended:
         return
-    names = {p.name for p in params if p.kind is not p.VAR_POSITIONAL}
-    if set(payload) - names:
+    if not signature.required <= payload.keys() <= signature.names:
         raise BadPayload(t("error.bad_input"))
-    missing = [p for p in params if p.default is p.empty and p.kind is not p.VAR_POSITIONAL]
-    if any(p.name not in payload for p in missing):
-        raise BadPayload(t("error.bad_input"))
-    hints = _hints(handler)
     for name, value in payload.items():
-        hint = hints.get(name, Any)
+        hint = signature.hints.get(name, Any)
         try:
             converted = _transform_event_arg(value, hint)
         except Exception:
