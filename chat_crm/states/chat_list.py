@@ -113,7 +113,12 @@ class ChatListState(SessionState):
         """The view into the address bar (no navigation): bookmarkable and shareable (L3)."""
         query = lq.to_query(self._view())
         url = ROUTE + (f"?{query}" if query else "")
-        return rx.call_script(f"window.history.replaceState(window.history.state, '', {json.dumps(url)})")
+        # Only while the list is still shown: a debounced search can answer after a row opened
+        # the card, and must not put the list's address over the card's.
+        return rx.call_script(
+            f"if (window.location.pathname.replace(/\\/$/, '') === {json.dumps(ROUTE)}) "
+            f"window.history.replaceState(window.history.state, '', {json.dumps(url)})"
+        )
 
     async def _off_loop(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         return await off_loop(self, fn, *args, **kwargs)
