@@ -127,13 +127,15 @@ def pair(app_server: RunningApp, browser: Browser) -> Iterator[tuple[Page, Page]
     client.context.close()
 
 
-def login(page: Page, base_url: str, email: str, password: str = "demo") -> None:
+def login(page: Page, base_url: str, email: str, password: str = "demo", *, refused: bool = False) -> None:
+    """Log in through the form; unless the login is expected to be ``refused``, wait until the
+    session cookie (set by a full load of /auth/session) has landed."""
     page.goto(f"{base_url}/login")
     page.get_by_label("E-mail").fill(email)
     page.get_by_label("Пароль").fill(password)
     page.get_by_role("button", name="Войти").click()
-    # The session cookie is set by a full load of /auth/session: wait until it has landed.
-    page.wait_for_url(lambda url: "/login" not in url and "/auth/" not in url)
+    if not refused:
+        page.wait_for_url(lambda url: "/login" not in url and "/auth/" not in url)
 
 
 def start_client_app(page: Page, base_url: str, who: str | int, channel: str = "iOS") -> str:

@@ -21,7 +21,7 @@ def test_crm_pages_require_login_and_a_wrong_password_is_explained(
     page = browser.new_page()
     page.goto(f"{app_server.url}/support/chats/1")
     page.wait_for_url("**/login")
-    login(page, app_server.url, "manager@demo.ru", "неверный")
+    login(page, app_server.url, "manager@demo.ru", "неверный", refused=True)
     expect(page.get_by_role("alert")).to_have_text("Неверный e-mail или пароль")
     page.close()
 
