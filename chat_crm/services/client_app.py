@@ -18,7 +18,7 @@ class DemoClient:
     name: str
 
 
-def demo_clients(limit: int = 40, without_units: int = 5) -> list[DemoClient]:
+def demo_clients(limit: int = 45, without_units: int = 10) -> list[DemoClient]:
     """Authorized clients offered by the simulator's picker: the first ones, and a few
     who own no unit yet, so a tester can try the bot's B3 branch."""
     authorized = select(Client).where(Client.is_authorized == True)  # noqa: E712

@@ -149,8 +149,8 @@ def test_a_client_without_units_chooses_purchase_or_other(
     page = browser.new_context().new_page()
     page.goto(f"{app_server.url}/app")
     options = page.get_by_label("Кто открывает приложение").locator("option")
-    expect(options).to_have_count(41)  # anonymous, 35 first clients, 5 who own nothing
-    picker_last = 40
+    expect(options).to_have_count(46)  # anonymous, 35 first clients, 10 who own nothing
+    picker_last = 45
     open_client_app(page, app_server.url, picker_last)
     expect(page.get_by_test_id("unit-choice")).to_have_count(0)
     page.get_by_role("button", name="Покупка недвижимости").click()

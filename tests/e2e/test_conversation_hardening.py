@@ -74,7 +74,7 @@ def test_a_typed_draft_survives_a_reload_on_both_screens(
 ) -> None:
     staff, client = pair
     stamp = str(int(time.time()))
-    name = open_client_app(client, app_server.url, 37)
+    name = open_client_app(client, app_server.url, 41)
     send(client, f"Здравствуйте {stamp}")
     expect(bubble(client, f"Здравствуйте {stamp}")).to_be_visible()
     _field(client).fill(f"Недописанное клиентом {stamp}")
@@ -111,7 +111,7 @@ def test_too_many_messages_are_refused_in_russian_and_the_text_stays(
 ) -> None:
     client = browser.new_context().new_page()
     stamp = str(int(time.time()))
-    name = open_client_app(client, app_server.url, 38)
+    name = open_client_app(client, app_server.url, 42)
     send(client, f"Первое {stamp}")
     expect(bubble(client, f"Первое {stamp}")).to_be_visible()
     chat_id, _ = _chat_of(app_server, name)
@@ -135,7 +135,7 @@ def test_with_the_chat_off_the_storefront_a_crafted_resend_is_refused(
 ) -> None:
     client = browser.new_context().new_page()
     stamp = str(int(time.time()))
-    open_client_app(client, app_server.url, 39)
+    open_client_app(client, app_server.url, 43)
     send(client, f"Пока можно {stamp}")
     expect(bubble(client, f"Пока можно {stamp}")).to_be_visible()
     with _db(app_server) as conn:
@@ -180,7 +180,7 @@ def test_the_mortgage_calculator_refuses_inf_nan_and_negatives(
 ) -> None:
     client = browser.new_context().new_page()
     stamp = str(int(time.time()))
-    name = open_client_app(client, app_server.url, 40)
+    name = open_client_app(client, app_server.url, 44)
     send(client, f"Хочу ипотеку {stamp}")
     expect(bubble(client, f"Хочу ипотеку {stamp}")).to_be_visible()
     chat_id, _ = _chat_of(app_server, name)
