@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 
 import reflex as rx
 
@@ -76,29 +77,29 @@ async def live_listener(app: rx.App) -> None:
     await live.run_listener(app)
 
 
-async def inactivity_timer() -> None:
-    """B9: close the dialogs whose client did not answer in time, overdue ones first thing."""
+async def _repeat(job: Callable[[], object], interval: Callable[[], float], what: str) -> None:
+    """Run ``job`` off the event loop, again and again; a failed round is logged and retried."""
     while True:
         try:
-            await asyncio.to_thread(bot.close_inactive)
+            await asyncio.to_thread(job)
         except asyncio.CancelledError:
             raise
         except Exception:  # the database went away for a moment: try again next round
-            log.exception("inactivity timer failed")
-        await asyncio.sleep(get_settings().timer_interval_seconds)
+            log.exception("%s failed", what)
+        await asyncio.sleep(interval())
+
+
+async def inactivity_timer() -> None:
+    """B9: close the dialogs whose client did not answer in time, overdue ones first thing."""
+    await _repeat(bot.close_inactive, lambda: get_settings().timer_interval_seconds, "inactivity timer")
 
 
 async def staged_upload_sweep() -> None:
     """Files picked but never sent expire (STAGED_UPLOAD_TTL_SECONDS): due rows are in the
     database, so a restart loses none, and every worker may sweep (each row goes once)."""
-    while True:
-        try:
-            await asyncio.to_thread(attachments.sweep_staged)
-        except asyncio.CancelledError:
-            raise
-        except Exception:  # the database went away for a moment: try again next round
-            log.exception("staged upload sweep failed")
-        await asyncio.sleep(get_settings().staged_sweep_seconds)
+    await _repeat(
+        attachments.sweep_staged, lambda: get_settings().staged_sweep_seconds, "staged upload sweep"
+    )
 
 
 app.register_lifespan_task(live_listener)
