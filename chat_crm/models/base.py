@@ -2,15 +2,32 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import os
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Field
 
+# Tests may move the app's clock forward (the only thing they fake): a running app reads the
+# offset in seconds from this file on every call. Unset in production, so it costs one lookup.
+TEST_CLOCK_FILE = "CHAT_TEST_CLOCK_FILE"
+
+
+def _test_clock_offset() -> timedelta:
+    path = os.environ.get(TEST_CLOCK_FILE)
+    if not path:
+        return timedelta(0)
+    try:
+        return timedelta(seconds=float(Path(path).read_text() or 0))
+    except (OSError, ValueError):
+        return timedelta(0)
+
 
 def utcnow() -> datetime:
-    return datetime.now(UTC)
+    """Now, in UTC: every timestamp and every timer of the app asks this one function."""
+    return datetime.now(UTC) + _test_clock_offset()
 
 
 class UTCDateTime(sa.types.TypeDecorator):

@@ -8,6 +8,7 @@ from babel import Locale
 from babel.dates import format_date
 
 from chat_crm.config import get_settings
+from chat_crm.models.base import utcnow
 from chat_crm.texts import t
 
 LOCALE = Locale("ru")
@@ -31,7 +32,7 @@ def local_day(dt: datetime) -> date:
 
 
 def today() -> date:
-    return local(datetime.now().astimezone()).date()
+    return local(utcnow()).date()
 
 
 def day_label(day: date, now: date | None = None) -> str:

@@ -35,12 +35,14 @@ class RunningApp:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = data_dir / "app.log"
+        self.clock_path = data_dir / "clock_offset"
         self.env = {
             **os.environ,
             "CHAT_DATA_DIR": str(data_dir),
             "DATABASE_URL": f"sqlite:///{data_dir / 'chat.db'}",
             "PUBLIC_BASE_URL": self.url,
             "TIMER_INTERVAL_SECONDS": "1",  # the B9 sweep, so a test need not wait 15 s
+            "CHAT_TEST_CLOCK_FILE": str(self.clock_path),  # advance_clock(): the only thing faked
             **(extra_env or {}),
         }
         if "REDIS_URL" not in (extra_env or {}):
@@ -85,6 +87,11 @@ class RunningApp:
                 pass
             time.sleep(0.5)
         raise TimeoutError("the app did not start in 300 s")
+
+    def advance_clock(self, seconds: float) -> None:
+        """Move the running app's clock forward (models.base.utcnow reads this file)."""
+        current = float(self.clock_path.read_text() or 0) if self.clock_path.exists() else 0.0
+        self.clock_path.write_text(str(current + seconds))
 
     def stop(self) -> None:
         if self.proc and self.proc.poll() is None:
