@@ -18,9 +18,10 @@ class DemoClient:
     name: str
 
 
-def demo_clients(limit: int = 45, without_units: int = 10) -> list[DemoClient]:
-    """Authorized clients offered by the simulator's picker: the first ones, and a few
-    who own no unit yet, so a tester can try the bot's B3 branch."""
+def demo_clients(limit: int = 45, without_units: int = 10, more: int = 20) -> list[DemoClient]:
+    """Authorized clients offered by the simulator's picker: the first ones, a few who own
+    no unit yet (so a tester can try the bot's B3 branch), then ``more`` owners after the
+    first ones. Appended, never inserted: browser tests pick clients by their place."""
     authorized = select(Client).where(Client.is_authorized == True)  # noqa: E712
     owners = select(ClientUnit.client_id)
     with read_session() as session:
@@ -28,7 +29,13 @@ def demo_clients(limit: int = 45, without_units: int = 10) -> list[DemoClient]:
         unitless = session.exec(
             authorized.where(col(Client.id).not_in(owners)).order_by(Client.id).limit(without_units)
         ).all()
-        return [DemoClient(id=c.id or 0, name=c.full_name) for c in [*first, *unitless]]
+        after = first[-1].id if first else 0
+        later = session.exec(
+            authorized.where(col(Client.id).in_(owners), col(Client.id) > after)
+            .order_by(Client.id)
+            .limit(more)
+        ).all()
+        return [DemoClient(id=c.id or 0, name=c.full_name) for c in [*first, *unitless, *later]]
 
 
 @dataclass(frozen=True)
