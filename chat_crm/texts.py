@@ -238,6 +238,7 @@ RU: dict[str, str] = {
     "perm.support_settings": "Поддержка: Настройки",
     "perm.chat_send": "Чат: Отправка сообщений",
     "perm.roles": "Сотрудники: Роли доступа",
+    "perm.support_reports": "Поддержка: Отчеты",
     # errors
     "error.not_found": "Не найдено",
     "error.forbidden": "Недостаточно прав",

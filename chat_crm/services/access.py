@@ -16,6 +16,21 @@ class Permission(enum.StrEnum):
     support_settings = "support_settings"  # page «Поддержка» → «Настройки»
     chat_send = "chat_send"  # action «Чат: Отправка сообщений»
     roles = "roles"  # «Настройки» → «Сотрудники» → «Роли доступа»
+    support_reports = "support_reports"  # page «Поддержка» → «Отчеты» (P14)
+
+
+class AlertKind(enum.StrEnum):
+    """What an employee may be alerted about (N1): the keys of ``Role.notifications``."""
+
+    chat_new_message = "chat_new_message"  # «Новое сообщение в чате витрины»
+    chat_assigned = "chat_assigned"  # «Вас назначили ответственным в чате витрины»
+
+
+class AlertChannel(enum.StrEnum):
+    """How (N1): the values of ``Role.notifications``; the in-app list always gets the entry."""
+
+    push = "push"  # «Push»
+    email = "email"  # «Email»
 
 
 ALL_PERMISSIONS: tuple[Permission, ...] = tuple(Permission)
@@ -23,6 +38,13 @@ ALL_PERMISSIONS: tuple[Permission, ...] = tuple(Permission)
 
 def permission_label(permission: Permission) -> str:
     return t(f"perm.{permission.value}")
+
+
+def alert_channels(session: Session, employee: Employee, kind: AlertKind) -> frozenset[AlertChannel]:
+    """The channels the employee's role chose for ``kind`` (tab «Уведомления»)."""
+    role = session.get(Role, employee.role_id)
+    chosen = role.notifications.get(kind.value, []) if role else []
+    return frozenset(AlertChannel(c) for c in chosen if c in AlertChannel.__members__)
 
 
 def active_employee(session: Session, employee_id: int | None) -> Employee:
