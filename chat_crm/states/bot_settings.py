@@ -9,6 +9,7 @@ from typing import Any
 import reflex as rx
 
 from chat_crm.services import bot_settings as bot
+from chat_crm.services import topic_rules as rule_service
 from chat_crm.services.errors import ServiceError
 from chat_crm.services.settings import Option
 from chat_crm.states.session import SessionState, off_loop
@@ -177,7 +178,9 @@ class BotSettingsState(SessionState):
     async def open_editor(self, topic: str) -> None:
         label = next((s.label for s in self.topics if s.topic == topic), "")
         try:
-            rows = await off_loop(self, lambda: bot.topic_rules(employee_id=self._employee_id(), topic=topic))
+            rows = await off_loop(
+                self, lambda: rule_service.topic_rules(employee_id=self._employee_id(), topic=topic)
+            )
         except ServiceError as err:
             self.form_error = err.message
             return
@@ -226,7 +229,10 @@ class BotSettingsState(SessionState):
         """A new department brings its own employees (may be none → a random one is assigned)."""
         try:
             employees = await off_loop(
-                self, lambda: bot.rule_employees(employee_id=self._employee_id(), department_id=_to_id(value))
+                self,
+                lambda: rule_service.rule_employees(
+                    employee_id=self._employee_id(), department_id=_to_id(value)
+                ),
             )
         except ServiceError as err:
             employees, self.editor_error = [], err.message
@@ -253,7 +259,7 @@ class BotSettingsState(SessionState):
         self.rules = _cleared(self.rules)
         self.editor_error = ""
         inputs = [
-            bot.RuleInput(
+            rule_service.RuleInput(
                 project_ids=[i for i in (_to_id(p) for p in r.project_ids) if i is not None],
                 department_id=_to_id(r.department),
                 employee_id=_to_id(r.employee),
@@ -263,7 +269,7 @@ class BotSettingsState(SessionState):
         try:
             self.topics = await off_loop(
                 self,
-                lambda: bot.save_topic_rules(
+                lambda: rule_service.save_topic_rules(
                     employee_id=self._employee_id(), topic=self.editor_topic, rules=inputs
                 ),
             )

@@ -11,6 +11,7 @@ from sqlmodel import Session, select
 
 from chat_crm.models import BotSettings, PartnerSettings, Project, Topic, TopicRule, TopicRuleProject
 from chat_crm.services import bot_settings as bot
+from chat_crm.services import topic_rules as rules
 from chat_crm.services.access import Permission
 from chat_crm.services.errors import Forbidden, NotFound, ServiceError
 from tests import factories
@@ -89,16 +90,16 @@ def _refused(session: Session, call: Any, field: str, message: str) -> None:
     assert _stored(session) == before
 
 
-def _rule(projects: list[Any], department: Any, employee: Any = None) -> bot.RuleInput:
-    return bot.RuleInput(
+def _rule(projects: list[Any], department: Any, employee: Any = None) -> rules.RuleInput:
+    return rules.RuleInput(
         project_ids=[p.id for p in projects],
         department_id=department.id if department else None,
         employee_id=employee.id if employee else None,
     )
 
 
-def _save_rules(world: dict[str, Any], topic: str, *rules: bot.RuleInput) -> list[bot.TopicSummary]:
-    return bot.save_topic_rules(employee_id=world["admin"].id, topic=topic, rules=list(rules))
+def _save_rules(world: dict[str, Any], topic: str, *given: rules.RuleInput) -> list[bot.TopicSummary]:
+    return rules.save_topic_rules(employee_id=world["admin"].id, topic=topic, rules=list(given))
 
 
 # ---- S11: every text ≤ 255, stripped, on the server ---------------------------------------------
@@ -274,7 +275,7 @@ def test_rules_are_saved_replaced_and_summarised(session: Session, world: dict[s
         _rule([world["river"]], world["care"]),
     )
     assert [s.summary for s in topics] == ["Не настроено", "Не настроено", "Не настроено", "2 правила"]
-    rows = bot.topic_rules(employee_id=world["admin"].id, topic="mortgage")
+    rows = rules.topic_rules(employee_id=world["admin"].id, topic="mortgage")
     assert [(r.project_ids, r.department_id, r.employee_id) for r in rows] == [
         ([world["north"].id], world["sales"].id, world["seller"].id),
         ([world["river"].id], world["care"].id, None),
@@ -321,8 +322,9 @@ def test_the_same_project_in_rules_of_different_topics_is_allowed(
         _save_rules(world, topic, _rule([world["north"]], world["sales"]))
     assert len(_stored(session)[2]) == 4
     # The same project twice in one rule means it once, not a broken unique index.
-    _save_rules(world, "deal", bot.RuleInput([world["river"].id] * 2, world["care"].id, None))
-    assert bot.topic_rules(employee_id=world["admin"].id, topic="deal")[0].project_ids == [world["river"].id]
+    _save_rules(world, "deal", rules.RuleInput([world["river"].id] * 2, world["care"].id, None))
+    stored = rules.topic_rules(employee_id=world["admin"].id, topic="deal")
+    assert stored[0].project_ids == [world["river"].id]
 
 
 @pytest.mark.feature("S6")
@@ -332,9 +334,13 @@ def test_each_rule_needs_projects_and_a_department_and_its_employee_from_that_de
     ok = _rule([world["north"]], world["sales"])
     cases = [
         (_rule([], world["sales"]), "rule-2.projects", "Выберите хотя бы один проект"),
-        (bot.RuleInput([999_999], world["sales"].id, None), "rule-2.projects", "Такого проекта нет"),
+        (rules.RuleInput([999_999], world["sales"].id, None), "rule-2.projects", "Такого проекта нет"),
         (_rule([world["river"]], None), "rule-2.department", "Выберите подразделение"),
-        (bot.RuleInput([world["river"].id], 999_999, None), "rule-2.department", "Такого подразделения нет"),
+        (
+            rules.RuleInput([world["river"].id], 999_999, None),
+            "rule-2.department",
+            "Такого подразделения нет",
+        ),
         (
             _rule([world["river"]], world["care"], world["seller"]),  # Борис works in sales
             "rule-2.employee",
@@ -354,7 +360,7 @@ def test_each_rule_needs_projects_and_a_department_and_its_employee_from_that_de
 def test_an_unknown_topic_is_not_found(world: dict[str, Any]) -> None:
     for topic in ("other", "nonsense"):
         with pytest.raises(NotFound):
-            bot.topic_rules(employee_id=world["admin"].id, topic=topic)
+            rules.topic_rules(employee_id=world["admin"].id, topic=topic)
         with pytest.raises(NotFound):
             _save_rules(world, topic, _rule([world["north"]], world["sales"]))
 
@@ -400,10 +406,10 @@ def test_a_role_without_the_settings_right_can_neither_read_nor_save(
     calls = [
         lambda: bot.bot_tab_available_for(employee_id=operator),
         lambda: bot.read_bot_settings(employee_id=operator),
-        lambda: bot.topic_rules(employee_id=operator, topic="deal"),
-        lambda: bot.rule_employees(employee_id=operator, department_id=world["sales"].id),
+        lambda: rules.topic_rules(employee_id=operator, topic="deal"),
+        lambda: rules.rule_employees(employee_id=operator, department_id=world["sales"].id),
         lambda: bot.save_bot_settings(**_form(world, employee_id=operator)),
-        lambda: bot.save_topic_rules(
+        lambda: rules.save_topic_rules(
             employee_id=operator, topic="deal", rules=[_rule([world["north"]], world["sales"])]
         ),
     ]
