@@ -102,6 +102,14 @@ async def staged_upload_sweep() -> None:
     )
 
 
+async def outbox_delivery() -> None:
+    """N1/N3: pushes and mails from the durable outbox; every worker runs it, each row goes once."""
+    from chat_crm.services import outbox
+
+    await _repeat(outbox.deliver_due, lambda: get_settings().outbox_interval_seconds, "outbox delivery")
+
+
 app.register_lifespan_task(live_listener)
 app.register_lifespan_task(inactivity_timer)
 app.register_lifespan_task(staged_upload_sweep)
+app.register_lifespan_task(outbox_delivery)

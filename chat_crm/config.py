@@ -71,6 +71,19 @@ class Settings:
     upload_quota_bytes: int = 400 * 1024 * 1024
     upload_quota_window_seconds: int = 3600
     staged_upload_max_total_bytes: int = 4 * 1024 * 1024 * 1024
+    # Staff alerts (issue 11): the outbox loop looks for due pushes and mails this often; a
+    # failed one waits backoff·2^(n-1) (jittered, at most the max) and is given up after
+    # ``outbox_max_attempts``; a claimed one whose worker died is retried after the lease.
+    outbox_interval_seconds: float = 2.0
+    outbox_backoff_seconds: float = 10.0
+    outbox_backoff_max_seconds: float = 1800.0
+    outbox_max_attempts: int = 12
+    outbox_lease_seconds: float = 120.0
+    # Web Push: the VAPID «sub» claim and how long a push service keeps an undelivered push.
+    vapid_subject: str = "mailto:chat@localhost"
+    push_ttl_seconds: int = 86400
+    # Without SMTP_HOST, mails are written here as .eml files (the demo default).
+    mail_dir: Path = field(default=Path("data/mail"))
 
     @property
     def secure_cookies(self) -> bool:
@@ -89,7 +102,7 @@ def _build() -> Settings:
         base_url=(_env("PUBLIC_BASE_URL") or "http://localhost:3000").rstrip("/"),
         data_dir=data_dir,
         time_zone=_env("PARTNER_TIME_ZONE") or "Europe/Moscow",
-        smtp_host=_env("SMTP_HOST") or "localhost",
+        smtp_host=_env("SMTP_HOST"),  # empty: mails go to MAIL_DIR as .eml files
         smtp_port=_env_int("SMTP_PORT", 25),
         smtp_user=_env("SMTP_USER"),
         smtp_password=_env("SMTP_PASSWORD"),
@@ -113,6 +126,14 @@ def _build() -> Settings:
         staged_upload_max_total_bytes=_env_int("STAGED_UPLOAD_MAX_TOTAL_BYTES", 4 * 1024**3),
         message_rate_limit=_env_int("MESSAGE_RATE_LIMIT", 20),
         message_rate_window_seconds=float(_env("MESSAGE_RATE_WINDOW_SECONDS") or 10),
+        outbox_interval_seconds=float(_env("OUTBOX_INTERVAL_SECONDS") or 2),
+        outbox_backoff_seconds=float(_env("OUTBOX_BACKOFF_SECONDS") or 10),
+        outbox_backoff_max_seconds=float(_env("OUTBOX_BACKOFF_MAX_SECONDS") or 1800),
+        outbox_max_attempts=_env_int("OUTBOX_MAX_ATTEMPTS", 12),
+        outbox_lease_seconds=float(_env("OUTBOX_LEASE_SECONDS") or 120),
+        vapid_subject=_env("VAPID_SUBJECT") or f"mailto:{_env('SMTP_SENDER') or 'chat@localhost'}",
+        push_ttl_seconds=_env_int("PUSH_TTL_SECONDS", 86400),
+        mail_dir=Path(_env("MAIL_DIR") or data_dir / "mail"),
     )
 
 
