@@ -32,6 +32,9 @@ def run_migrations_online() -> None:
 
 
 def _run(connection) -> None:  # type: ignore[no-untyped-def]
+    if connection.dialect.name == "postgresql":
+        # A migration waits for the app's locks as long as it takes (the app's lock_timeout is short).
+        connection.exec_driver_sql("SET lock_timeout = 0")
     context.configure(
         connection=connection,
         target_metadata=target_metadata,

@@ -30,7 +30,10 @@ class DatabaseBusy(ServiceError):
 
 def _is_busy(err: sa.exc.OperationalError) -> bool:
     text = str(err.orig).lower()
-    return "database is locked" in text or "database table is locked" in text or "busy" in text
+    # SQLite's busy timeout, or PostgreSQL's lock_timeout (SQLSTATE 55P03).
+    return any(
+        sign in text for sign in ("database is locked", "database table is locked", "busy", "lock timeout")
+    )
 
 
 @lru_cache(maxsize=4)
@@ -58,7 +61,15 @@ def _engine_for(url: str) -> sa.Engine:
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    # The same bound on waiting for another writer's row lock as SQLite's busy timeout.
+    lock_ms = int(get_settings().db_busy_timeout_seconds * 1000)
+    return create_engine(
+        url,
+        pool_pre_ping=True,
+        pool_size=10,
+        max_overflow=10,
+        connect_args={"options": f"-c lock_timeout={lock_ms}"},
+    )
 
 
 def get_engine() -> sa.Engine:
@@ -76,6 +87,21 @@ class UnitOfWork:
         self.events.append(event)
 
 
+def _journal(work: UnitOfWork) -> None:
+    """The mobile API's event journal (P15), in the same transaction as the change it records:
+    an app that reconnects reads what it missed from here (``api_event``), exactly once."""
+    from chat_crm.models.api import ApiEvent
+    from chat_crm.realtime import JOURNALED
+
+    rows = [
+        ApiEvent(chat_id=e.chat_id, topic=e.topic.value, message_id=e.message_id, side=e.side)
+        for e in work.events
+        if e.topic in JOURNALED and e.chat_id
+    ]
+    if rows:
+        work.session.add_all(rows)
+
+
 @contextmanager
 def unit_of_work() -> Iterator[UnitOfWork]:
     from chat_crm import realtime
@@ -84,6 +110,7 @@ def unit_of_work() -> Iterator[UnitOfWork]:
         work = UnitOfWork(session)
         try:
             yield work
+            _journal(work)
             session.commit()
         except sa.exc.OperationalError as err:
             session.rollback()
