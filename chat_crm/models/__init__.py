@@ -22,7 +22,15 @@ from chat_crm.models.notify import (
     StaffNotification,
     Timer,
 )
-from chat_crm.models.org import AuthSession, Department, Employee, PartnerSettings, Role
+from chat_crm.models.org import (
+    AuthSession,
+    Department,
+    DepartmentRouting,
+    Employee,
+    PartnerSettings,
+    Role,
+    RoutingPolicy,
+)
 from chat_crm.models.realty import (
     Acceptance,
     Building,
@@ -60,6 +68,7 @@ __all__ = [
     "DeepLinkKind",
     "DialogMark",
     "Department",
+    "DepartmentRouting",
     "DialogState",
     "Employee",
     "EmployeePreference",
@@ -72,6 +81,7 @@ __all__ = [
     "Project",
     "PushSubscription",
     "Role",
+    "RoutingPolicy",
     "StaffNotification",
     "Timer",
     "Topic",

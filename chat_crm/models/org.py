@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import enum
 from datetime import datetime
 
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from chat_crm.models.base import UTCDateTime, created_at_field, utcnow
+from chat_crm.models.base import UTCDateTime, created_at_field, enum_column, utcnow
 
 
 class PartnerSettings(SQLModel, table=True):
@@ -59,6 +60,8 @@ class Employee(SQLModel, table=True):
     password_hash: str = Field(max_length=255)
     is_active: bool = True
     created_at: datetime = created_at_field()
+    # «Не в сети» (P11): the employee is away and no routing policy hands them a chat.
+    is_online: bool = Field(default=True, sa_column_kwargs={"server_default": sa.true()})
 
 
 class AuthSession(SQLModel, table=True):
@@ -77,3 +80,25 @@ class AuthSession(SQLModel, table=True):
     expires_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     # Touched at most once a minute by a request of the session: the idle timeout counts from it.
     last_seen_at: datetime | None = Field(default=None, sa_type=UTCDateTime, nullable=True)
+
+
+class RoutingPolicy(enum.StrEnum):
+    """How a department's new chats are handed out (P11)."""
+
+    random = "random"  # «Случайно», the seed's behaviour
+    round_robin = "round_robin"  # «По очереди»
+    least_loaded = "least_loaded"  # «Наименее загруженный»
+
+
+class DepartmentRouting(SQLModel, table=True):
+    """A department's routing (P11, P12); no row means «Случайно», no cap, no reassignment."""
+
+    __tablename__ = "department_routing"
+
+    department_id: int = Field(foreign_key="department.id", primary_key=True)
+    policy: RoutingPolicy = enum_column(RoutingPolicy, default=RoutingPolicy.random)
+    max_open_dialogs: int | None = None  # «Лимит открытых диалогов»; None: no cap
+    reassign_after_minutes: int | None = None  # P12; None: off
+    # «По очереди»: the last employee picked. In the row, so a restart or another worker
+    # goes on from the same place; updated in the pick's transaction, under the row's lock.
+    last_picked_id: int | None = None
