@@ -80,6 +80,9 @@ class Chat(SQLModel, table=True):
     # B9: when the dialog closes by itself unless the client answers. A row, not a
     # timer in memory, so a restart loses none and an overdue one fires on start.
     inactivity_due_at: datetime | None = optional_time_field(index=True)
+    # P14: the current dialog's first staff reply, written with that reply (a value older than
+    # ``dialog_started_at`` belongs to an earlier dialog). Copied to ``dialog_record`` on close.
+    first_response_at: datetime | None = optional_time_field()
 
 
 class Attachment(SQLModel, table=True):
