@@ -41,6 +41,7 @@ from chat_crm.services.bot_settings import bot_settings_row, bot_topics
 from chat_crm.services.chats import add_message, ensure_chat, topic_label, touch, unit_caption
 from chat_crm.services.errors import ServiceError
 from chat_crm.services.history import record_change
+from chat_crm.services.messages.rules import require_chat_shown
 from chat_crm.services.settings import Option
 from chat_crm.texts import t
 
@@ -144,6 +145,7 @@ def enter_chat(*, client_id: int, unit_id: int | None = None) -> None:
     ``unit_id`` is that card's unit: the bot starts with it chosen."""
     with unit_of_work() as work:
         client = access_client(work.session, client_id)
+        require_chat_shown(work.session)
         if not _runs_for(work.session, client):
             return
         chat = ensure_chat(work.session, client)
@@ -165,6 +167,7 @@ def _client_unit(session: Session, client: Client, unit_id: int) -> ClientUnit:
 
 def _bot_chat(work: UnitOfWork, client_id: int, step: BotStep) -> tuple[Client, Chat]:
     client = access_client(work.session, client_id)
+    require_chat_shown(work.session)  # S1: the bot's buttons too, whatever the browser shows
     chat = work.session.exec(select(Chat).where(Chat.client_id == client.id)).first()
     if chat is None or chat.dialog_state != DialogState.bot or chat.bot_step != step:
         raise ServiceError(t("error.bot_step_passed"))

@@ -18,6 +18,7 @@ from chat_crm.models import (
     Building,
     Chat,
     ChatChange,
+    ChatSettings,
     ClientUnit,
     DialogState,
     Message,
@@ -131,9 +132,7 @@ def test_an_inactive_rule_employee_is_never_assigned(session: Session, world, re
 def test_the_acceptance_responsible_wins_when_s7_is_on(session: Session, world, realty) -> None:
     _rule(session, Topic.acceptance, realty["sales"].id, [realty["north"]], realty["sellers"][0].id)
     unit = realty["units"][UnitStatus.acceptance]
-    session.add(
-        Acceptance(client_id=world["client"].id, unit_id=unit.id, responsible_id=world["manager"].id)
-    )
+    session.add(Acceptance(client_id=world["client"].id, unit_id=unit.id, responsible_id=world["manager"].id))
     session.commit()
     off = responsible_for(session, client_id=world["client"].id, topic=Topic.acceptance, unit_id=unit.id)
     assert off.employee_id == realty["sellers"][0].id
@@ -337,3 +336,28 @@ def test_any_sequence_of_taps_back_and_text_stays_valid(
         suppress_health_check=[HealthCheck.function_scoped_fixture],
     )
     BotDialog.TestCase().runTest()
+
+
+@pytest.mark.feature("S1")
+def test_with_the_chat_off_the_storefront_the_bots_buttons_change_nothing(
+    session: Session, world, realty
+) -> None:
+    _rule(session, Topic.deal, realty["sales"].id, [realty["north"]], realty["sellers"][0].id)
+    client_id = world["client"].id
+    bot.enter_chat(client_id=client_id)
+    before = len(messages.messages_for_client(client_id=client_id))
+    row = session.exec(select(ChatSettings)).one()
+    row.show_in_storefront = False
+    session.add(row)
+    session.commit()
+    unit = realty["units"][UnitStatus.deal]
+    for tap in (
+        lambda: bot.enter_chat(client_id=client_id),
+        lambda: bot.choose_unit(client_id=client_id, unit_id=unit.id),
+        lambda: bot.choose_other(client_id=client_id, choice="other"),
+    ):
+        with pytest.raises(ServiceError, match="Чат сейчас недоступен"):
+            tap()
+    session.expire_all()
+    assert len(messages.messages_for_client(client_id=client_id)) == before
+    assert session.exec(select(Chat)).one().bot_step == BotStep.choose_unit
