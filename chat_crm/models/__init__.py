@@ -1,6 +1,8 @@
 """All tables, imported so SQLModel.metadata knows every one of them."""
 
+from chat_crm.models.api import ApiEvent, DeviceToken
 from chat_crm.models.base import UTCDateTime, utcnow
+from chat_crm.models.canned import CannedReply
 from chat_crm.models.chat import (
     Attachment,
     AuthorKind,
@@ -41,6 +43,7 @@ from chat_crm.models.realty import (
     Unit,
     UnitStatus,
 )
+from chat_crm.models.reports import REPORT_INDEXES, DialogRecord  # noqa: F401  «Отчеты» (0013)
 from chat_crm.models.security import LoginThrottle, LoginTicket
 from chat_crm.models.settings import (
     BotSettings,
@@ -52,12 +55,15 @@ from chat_crm.models.settings import (
 
 __all__ = [
     "Acceptance",
+    "ApiEvent",
+    "DeviceToken",
     "Attachment",
     "AuthSession",
     "AuthorKind",
     "BotSettings",
     "BotStep",
     "Building",
+    "CannedReply",
     "Channel",
     "Chat",
     "ChatChange",
@@ -67,6 +73,7 @@ __all__ = [
     "ClientUnit",
     "DeepLinkKind",
     "DialogMark",
+    "DialogRecord",
     "Department",
     "DepartmentRouting",
     "DialogState",
