@@ -9,7 +9,6 @@ role with «Чат: Отправка сообщений».
 
 from __future__ import annotations
 
-import random
 from dataclasses import dataclass
 
 from sqlmodel import Session, col, select
@@ -25,7 +24,6 @@ from chat_crm.models import (
     Department,
     Employee,
     Project,
-    Role,
     StaffNotification,
     Topic,
     TopicRule,
@@ -33,11 +31,10 @@ from chat_crm.models import (
     Unit,
 )
 from chat_crm.realtime import ChatEvent, EventTopic
-from chat_crm.services.access import Permission
+from chat_crm.services import routing, staff_alerts
 from chat_crm.services.history import record_change
+from chat_crm.services.routing import eligible_employees, may_answer  # noqa: F401  callers import them here
 from chat_crm.texts import t
-
-_random = random.SystemRandom()
 
 
 def chat_settings(session: Session) -> ChatSettings:
@@ -45,54 +42,27 @@ def chat_settings(session: Session) -> ChatSettings:
     return row if row is not None else ChatSettings()
 
 
-def _may_write(role: Role | None) -> bool:
-    return role is not None and Permission.chat_send.value in role.permissions
+def random_eligible_employee(
+    session: Session, department_id: int, *, chat_id: int | None = None
+) -> Employee | None:
+    """The department's routing policy (P11) picks; the name is the seed's, kept for callers."""
+    return routing.pick(session, department_id, chat_id=chat_id)
 
 
-def may_answer(session: Session, employee: Employee | None, department_id: int | None) -> bool:
-    """The one rule of who may be handed a chat of ``department_id``: an active employee of
-    that department whose role may write to clients («Чат: Отправка сообщений»)."""
-    return (
-        employee is not None
-        and employee.is_active
-        and employee.department_id == department_id
-        and _may_write(session.get(Role, employee.role_id))
-    )
-
-
-def eligible_employees(session: Session, department_id: int | None) -> list[Employee]:
-    """Everyone ``may_answer`` allows in the department, by name: the «Ответственный» list (C3)."""
-    if department_id is None:
-        return []
-    rows = session.exec(
-        select(Employee, Role)
-        .join(Role, col(Role.id) == Employee.role_id)
-        .where(Employee.department_id == department_id, Employee.is_active == True)  # noqa: E712
-        .order_by(col(Employee.full_name), col(Employee.id))
-    ).all()
-    # Permissions are a JSON list: filtered here, the same way on SQLite and PostgreSQL.
-    return [employee for employee, role in rows if _may_write(role)]
-
-
-def random_eligible_employee(session: Session, department_id: int) -> Employee | None:
-    candidates = eligible_employees(session, department_id)
-    return _random.choice(candidates) if candidates else None
-
-
-def default_responsible(session: Session) -> tuple[int | None, int | None]:
+def default_responsible(session: Session, *, chat_id: int | None = None) -> tuple[int | None, int | None]:
     """(department, employee) from tab «Чат» → «Ответственные» (S4).
 
-    An empty «Сотрудник», or one who may not answer (inactive, moved, no
-    «Чат: Отправка сообщений»), gives a random eligible employee of the department.
+    An empty «Сотрудник», or one who may not take it now (inactive, moved, no
+    «Чат: Отправка сообщений», «Не в сети», at the cap), gives the department's policy's pick.
     """
     settings = chat_settings(session)
     if settings.department_id is None:
         return None, None
     if settings.employee_id is not None:
         employee = session.get(Employee, settings.employee_id)
-        if may_answer(session, employee, settings.department_id):
+        if routing.may_route(session, employee, settings.department_id, chat_id=chat_id):
             return settings.department_id, settings.employee_id
-    picked = random_eligible_employee(session, settings.department_id)
+    picked = random_eligible_employee(session, settings.department_id, chat_id=chat_id)
     return settings.department_id, picked.id if picked else None
 
 
@@ -146,11 +116,12 @@ def assign_responsible(
         work.announce(
             ChatEvent(EventTopic.staff_notification, chat_id=chat.id or 0, employee_id=employee_id or 0)
         )
+        staff_alerts.on_assigned(work, chat, employee_id)  # its push and e-mail, as the role chose (N1)
     chat.responsible_id = employee_id
 
 
 def assign_default_responsible(work: UnitOfWork, chat: Chat) -> None:
-    department_id, employee_id = default_responsible(work.session)
+    department_id, employee_id = default_responsible(work.session, chat_id=chat.id)
     assign_responsible(
         work,
         chat,
@@ -170,27 +141,34 @@ class Decision:
     note: str
 
 
-def _eligible(session: Session, employee_id: int | None, department_id: int | None) -> Employee | None:
+def _eligible(
+    session: Session, employee_id: int | None, department_id: int | None, chat_id: int | None = None
+) -> Employee | None:
+    """A fixed employee (a rule's, S7's) wins while a policy could pick them too (P11)."""
     employee = session.get(Employee, employee_id) if employee_id else None
-    return employee if may_answer(session, employee, department_id) else None
+    return employee if routing.may_route(session, employee, department_id, chat_id=chat_id) else None
 
 
-def _default_decision(session: Session, why: str) -> Decision:
-    department_id, employee_id = default_responsible(session)
+def _default_decision(session: Session, why: str, chat_id: int | None = None) -> Decision:
+    department_id, employee_id = default_responsible(session, chat_id=chat_id)
     return Decision(department_id, employee_id, why)
 
 
-def responsible_for(session: Session, *, client_id: int, topic: Topic, unit_id: int | None) -> Decision:
+def responsible_for(
+    session: Session, *, client_id: int, topic: Topic, unit_id: int | None, chat_id: int | None = None
+) -> Decision:
     """B6/S7: the responsible for (topic, unit) by the rules; S4 when no rule applies."""
     if topic == Topic.other or unit_id is None:
-        return _default_decision(session, t("history.default_responsible"))
+        return _default_decision(session, t("history.default_responsible"), chat_id)
     settings = session.exec(select(BotSettings)).first()
     if topic == Topic.acceptance and settings is not None and settings.acceptance_uses_unit_responsible:
         acceptance = session.exec(
             select(Acceptance).where(Acceptance.client_id == client_id, Acceptance.unit_id == unit_id)
         ).first()
         holder = session.get(Employee, acceptance.responsible_id) if acceptance else None
-        employee = _eligible(session, holder.id if holder else None, holder.department_id if holder else None)
+        employee = _eligible(
+            session, holder.id if holder else None, holder.department_id if holder else None, chat_id
+        )
         if employee is not None:
             return Decision(employee.department_id, employee.id, t("history.acceptance_responsible"))
     project = session.exec(
@@ -206,10 +184,12 @@ def responsible_for(session: Session, *, client_id: int, topic: Topic, unit_id: 
     ).first()
     if rule is None:
         name = project.name if project else t("dash")
-        return _default_decision(session, t("history.no_rule", project=name, topic=t(f"topic.{topic}")))
-    employee = _eligible(session, rule.employee_id, rule.department_id) or random_eligible_employee(
-        session, rule.department_id
+        return _default_decision(
+            session, t("history.no_rule", project=name, topic=t(f"topic.{topic}")), chat_id
+        )
+    employee = _eligible(session, rule.employee_id, rule.department_id, chat_id) or random_eligible_employee(
+        session, rule.department_id, chat_id=chat_id
     )
     if employee is None:
-        return _default_decision(session, t("history.rule_department_empty"))
+        return _default_decision(session, t("history.rule_department_empty"), chat_id)
     return Decision(rule.department_id, employee.id, t("history.rule", topic=t(f"topic.{topic}")))

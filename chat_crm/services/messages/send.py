@@ -22,7 +22,7 @@ from chat_crm.models import (
     Message,
     utcnow,
 )
-from chat_crm.services import bot
+from chat_crm.services import bot, staff_alerts
 from chat_crm.services.access import (
     Permission,
     access_chat_as_employee,
@@ -108,6 +108,7 @@ def send_client_message(
             dialog_mark=DialogMark.opened if opens_dialog else None,
         )
         message_id = add_message(work, chat, message)
+        staff_alerts.on_client_message(work, chat, text)  # the responsible's alert (N1), same transaction
         bot.free_text(work, chat, client)  # typed while the bot asks: «Другой вопрос» (B7)
         return message_id
 
