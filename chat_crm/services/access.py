@@ -17,6 +17,7 @@ class Permission(enum.StrEnum):
     chat_send = "chat_send"  # action «Чат: Отправка сообщений»
     roles = "roles"  # «Настройки» → «Сотрудники» → «Роли доступа»
     support_reports = "support_reports"  # page «Поддержка» → «Отчеты» (P14)
+    employees = "employees"  # «Настройки» → «Сотрудники»: the list, departments (P17)
 
 
 class AlertKind(enum.StrEnum):
