@@ -35,7 +35,12 @@ class EventTopic(enum.StrEnum):
     changed = "chat.changed"  # the chat's own fields: responsible, dialog state…
     typing = "chat.typing"  # ``side`` is typing; ``name`` is who, as the other side sees it
     staff_notification = "staff.notification"  # a new entry in ``employee_id``'s «Уведомления»
+    client_notification = "client.notification"  # a new entry in the chat's client's «Уведомления»
     resync = "bus.resync"  # the bus came back after a gap: every screen catches up
+
+
+# What the mobile API's stream replays from the database (db._journal writes these).
+JOURNALED = frozenset({EventTopic.message, EventTopic.message_changed, EventTopic.read})
 
 
 @dataclasses.dataclass(frozen=True)

@@ -10,10 +10,12 @@ from typing import BinaryIO, ClassVar
 import reflex as rx
 
 from chat_crm.models import Channel
+from chat_crm.realtime import ChatEvent
 from chat_crm.routes import CLIENT_COOKIE
 from chat_crm.services import attachments, auth, bot, client_app, deeplinks, messages
 from chat_crm.services.errors import ServiceError
-from chat_crm.services.messages import HISTORY_LIMIT
+from chat_crm.services.messages import HISTORY_LIMIT, LiveBatch
+from chat_crm.states.client_alerts import ClientAlertsMixin
 from chat_crm.states.conversation import ConversationMixin, key_of, new_draft_id, text_of
 from chat_crm.states.session import handshake_token, open_session
 from chat_crm.texts import t
@@ -29,7 +31,7 @@ class UnsentMessage:
     file_name: str
 
 
-class ClientAppState(ConversationMixin, rx.State):
+class ClientAppState(ConversationMixin, ClientAlertsMixin, rx.State):
     _side: ClassVar[str] = "client"
     _read_by: ClassVar[str] = "employee"
     _chat_id: int = 0  # the client's chat, once it exists
@@ -46,10 +48,9 @@ class ClientAppState(ConversationMixin, rx.State):
     resume: str = rx.SessionStorage("", name="chat_crm_app_resume")
     # the app
     opened: bool = False
-    screen: str = "storefront"  # storefront | contact | chat | link
+    screen: str = "storefront"  # storefront | contact | chat | link | unit | notifications
     intro: client_app.ChatIntro | None = None
     projects: list[str] = []
-    unread: int = 0
     panel: bot.BotPanel = bot.NO_PANEL
     unit_cards: list[bot.UnitCard] = []
     unit_card: bot.UnitCard | None = None
@@ -105,9 +106,13 @@ class ClientAppState(ConversationMixin, rx.State):
         return t("typing.client")
 
     async def _on_new_messages(self, views: list[messages.MessageView]) -> None:
-        if self.screen != "chat":
-            # The badge on «Связаться с нами» counts live, without asking the database (N4).
-            self.unread += sum(1 for v in views if not v.is_mine)
+        await self._alert_messages(views)  # the counters and the banner, outside the chat (N3, N4)
+
+    async def apply_live(self, event: ChatEvent, batch: LiveBatch) -> int:
+        shown = await super().apply_live(event, batch)
+        if self.boot and event.chat_id == self._shown_chat():
+            await self._alert_event(event)  # a read elsewhere, a reminder (N4, N5)
+        return shown
 
     async def _on_chat_changed(self) -> None:
         if self.screen == "chat":  # e.g. the bot closed the dialog for inactivity
@@ -142,17 +147,19 @@ class ClientAppState(ConversationMixin, rx.State):
         elif self.opened:
             await self._refresh_intro()
 
-    def _read_intro(self) -> tuple[client_app.ChatIntro, int, list[bot.UnitCard], int | None]:
+    def _read_intro(self) -> tuple[client_app.ChatIntro, tuple[int, int], list[bot.UnitCard], int | None]:
         client_id = self._client_id()
         return (
             client_app.chat_intro(client_id=client_id),
-            messages.unread_for_client(client_id=client_id),
+            self._read_counts(),
             bot.unit_cards(client_id=client_id),
             messages.client_chat_id(client_id=client_id),
         )
 
     async def _refresh_intro(self) -> None:
-        self.intro, self.unread, self.unit_cards, chat_id = await self._off_loop(self._read_intro)
+        self.intro, (self.unread, self.unseen), self.unit_cards, chat_id = await self._off_loop(
+            self._read_intro
+        )
         self._follow(chat_id)
 
     def _follow(self, chat_id: int | None) -> None:
@@ -192,8 +199,11 @@ class ClientAppState(ConversationMixin, rx.State):
 
     @rx.event
     async def show(self, screen: str) -> None:
+        await self._show_screen(screen)
+
+    async def _show_screen(self, screen: str) -> None:
         self.screen = screen if screen in {"storefront", "contact"} else "storefront"
-        self.unit_card, self.resume = None, ""
+        self.unit_card, self.resume, self.back_to = None, "", "storefront"
         if self.opened:
             await self._refresh_intro()
 
@@ -216,7 +226,16 @@ class ClientAppState(ConversationMixin, rx.State):
     @rx.event
     async def open_chat(self, unit_id: int = 0) -> None:
         """«Написать в чат»; from a unit card, ``unit_id`` preselects that unit (B10)."""
+        self.back_to = "storefront"
         await self._open_chat(messages.parse_id(unit_id))
+
+    @rx.event
+    async def leave_chat(self) -> None:
+        """The chat's «Назад»: to «Уведомления» when an entry there opened it (N5)."""
+        if self.back_to == "notifications":
+            await self._show_notifications()
+        else:
+            await self._show_screen("storefront")
 
     async def _open_chat(self, unit_id: int) -> None:
         try:
@@ -229,7 +248,7 @@ class ClientAppState(ConversationMixin, rx.State):
         except ServiceError as err:
             self.error = err.message
             return
-        self.unread = 0  # the browser reports reading once the chat is on screen (M11)
+        self.unread, self.banner = 0, None  # the browser reports reading once the chat is on screen (M11)
         self._booted(f"app:{client_id}")
         self._show(views)
         self._follow(chat_id)

@@ -6,6 +6,7 @@ import reflex as rx
 
 from chat_crm.components.composer import composer
 from chat_crm.components.message_list import conversation_frame, message_list, typing_indicator
+from chat_crm.pages.client.alerts import count_badge, home_strip, notifications_screen, push_banner
 from chat_crm.services.bot import UnitChoice
 from chat_crm.services.deeplinks import UnitLine
 from chat_crm.states.client_app import ClientAppState as S
@@ -50,8 +51,18 @@ def _picker() -> rx.Component:
 
 def _bottom_menu() -> rx.Component:
     return rx.hstack(
-        rx.button(t("app.storefront"), variant="ghost", on_click=S.show("storefront")),
-        rx.button(t("app.notifications"), variant="ghost", disabled=True),
+        rx.button(
+            t("app.storefront"),
+            count_badge(S.unread, "storefront-badge"),
+            variant="ghost",
+            on_click=S.show("storefront"),
+        ),
+        rx.button(
+            t("app.notifications"),
+            count_badge(S.unseen, "notifications-badge"),
+            variant="ghost",
+            on_click=S.show_notifications,
+        ),
         rx.button(t("app.profile"), variant="ghost", disabled=True),
         justify="between",
         padding="10px 16px",
@@ -61,7 +72,7 @@ def _bottom_menu() -> rx.Component:
 
 
 def _unread_badge() -> rx.Component:
-    return rx.cond(S.unread > 0, rx.badge(S.unread, color_scheme="red", data_testid="unread-badge"))
+    return count_badge(S.unread, "unread-badge")
 
 
 def _storefront() -> rx.Component:
@@ -251,7 +262,7 @@ def _chat() -> rx.Component:
             rx.cond(
                 S.panel.step == "choose_topic",
                 rx.fragment(),
-                rx.button("← " + t("app.back"), variant="ghost", on_click=S.show("storefront")),
+                rx.button("← " + t("app.back"), variant="ghost", on_click=S.leave_chat),
             ),
             rx.heading(t("app.chat_title"), size="4"),
             align="center",
@@ -388,16 +399,21 @@ def client_app_page() -> rx.Component:
         rx.cond(
             S.opened,
             rx.vstack(
+                home_strip(),
+                push_banner(),
                 rx.match(
                     S.screen,
                     ("chat", _chat()),
                     ("link", _link_screen()),
                     ("unit", _unit_card_screen()),
+                    ("notifications", notifications_screen()),
                     _storefront(),
                 ),
                 _bottom_menu(),
+                rx.script(src="/phone.js"),
                 height="100%",
                 spacing="0",
+                position="relative",
             ),
             rx.center(rx.text("Выберите клиента и нажмите «Открыть приложение»", size="2"), height="100%"),
         ),

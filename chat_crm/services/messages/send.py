@@ -22,7 +22,7 @@ from chat_crm.models import (
     Message,
     utcnow,
 )
-from chat_crm.services import bot, staff_alerts
+from chat_crm.services import bot, reassign, reminders, staff_alerts
 from chat_crm.services.access import (
     Permission,
     access_chat_as_employee,
@@ -100,6 +100,7 @@ def send_client_message(
         chat.consent_pending = False
         chat.last_message_at = chat.last_client_message_at = now
         chat.inactivity_due_at = None  # the client answered (B9)
+        reminders.on_client_message(work.session, chat, now)  # no 24-hour reminder now (N5)
         message = Message(
             author_kind=AuthorKind.client,
             text=text,
@@ -110,6 +111,7 @@ def send_client_message(
         message_id = add_message(work, chat, message)
         staff_alerts.on_client_message(work, chat, text)  # the responsible's alert (N1), same transaction
         bot.free_text(work, chat, client)  # typed while the bot asks: «Другой вопрос» (B7)
+        reassign.arm(work, chat, now)  # P12: the responsible has N minutes to answer
         return message_id
 
     return _store_once(client_msg_id, _client_chat_id(client_id), write)
@@ -150,6 +152,8 @@ def send_employee_message(
         )
         # Before the chat changes: its settings read would flush the chat twice otherwise.
         bot.schedule_inactivity(work.session, chat)
+        # The client's push (N3) and 24-hour reminder (N5), in this transaction.
+        reminders.on_employee_message(work.session, chat, employee.full_name, text)
         chat.last_message_at = chat.last_employee_message_at = utcnow()
         return add_message(work, chat, message)
 
