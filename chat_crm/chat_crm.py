@@ -18,7 +18,7 @@ from chat_crm.pages.crm.chat_card import chat_card_page
 from chat_crm.pages.crm.chat_list import chat_list_page
 from chat_crm.pages.crm.login import login_page
 from chat_crm.routes import UploadSizeLimit, files_app
-from chat_crm.services import attachments, bot
+from chat_crm.services import attachments, bot, reminders
 from chat_crm.session_routes import session_app
 from chat_crm.states.admin import RolesState, SupportSettingsState
 from chat_crm.states.bot_settings import BotSettingsState
@@ -111,5 +111,11 @@ async def outbox_delivery() -> None:
 
 app.register_lifespan_task(live_listener)
 app.register_lifespan_task(inactivity_timer)
+async def client_reminders() -> None:
+    """N5: the 24-hour reminders that came due, overdue ones first thing after a restart."""
+    await _repeat(reminders.fire_due, lambda: get_settings().timer_interval_seconds, "client reminders")
+
+
 app.register_lifespan_task(staged_upload_sweep)
 app.register_lifespan_task(outbox_delivery)
+app.register_lifespan_task(client_reminders)
