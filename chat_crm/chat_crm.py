@@ -17,6 +17,7 @@ from chat_crm.pages.crm.admin import roles_page, support_settings_page
 from chat_crm.pages.crm.chat_card import chat_card_page
 from chat_crm.pages.crm.chat_list import chat_list_page
 from chat_crm.pages.crm.login import login_page
+from chat_crm.push_routes import push_app
 from chat_crm.routes import UploadSizeLimit, files_app
 from chat_crm.services import attachments, bot, reminders
 from chat_crm.session_routes import session_app
@@ -46,6 +47,7 @@ app = rx.App(
         export_app,
         UploadSizeLimit,
         session_app,
+        push_app,
         edge.SocketTextGuard,
         SecurityHeaders,
     ],

@@ -125,6 +125,40 @@ class ScreenRegistry:
 
 registry = ScreenRegistry()
 
+
+@runtime_checkable
+class LiveInbox(Protocol):
+    """A Reflex state that shows the employee's «Уведомления» badge and list (N1, live)."""
+
+    async def apply_inbox(self) -> None: ...
+
+
+class InboxWatchers:
+    """Which tabs of this worker show which employee's «Уведомления» (by employee id).
+
+    Written from page loads (worker threads) and read by the listener: plain dict
+    operations, and the listener reads a copy, so no lock is needed under the GIL.
+    """
+
+    def __init__(self) -> None:
+        self._tabs: dict[str, tuple[int, type[rx.State]]] = {}
+
+    def watch(self, token: str, screen: type[rx.State], employee_id: int) -> None:
+        self._tabs[token] = (employee_id, screen)
+
+    def drop_tab(self, token: str) -> None:
+        self._tabs.pop(token, None)
+
+    def tabs_of(self, employee_id: int | None = None) -> list[ScreenKey]:
+        return [
+            ScreenKey(token, screen)
+            for token, (owner, screen) in list(self._tabs.items())
+            if employee_id is None or owner == employee_id
+        ]
+
+
+inbox_watchers = InboxWatchers()
+
 Deliver = Callable[[ScreenKey, ChatEvent, LiveBatch], Awaitable[int]]
 DeliverList = Callable[[ScreenKey, ChatEvent, ListUpdate], Awaitable[None]]
 
@@ -186,6 +220,24 @@ async def dispatch_lists(event: ChatEvent, deliver: DeliverList) -> int:
     return len(keys)
 
 
+async def dispatch_inbox(app: rx.App, employee_id: int | None) -> int:
+    """Refresh the «Уведомления» of every tab of ``employee_id`` here (None: of every tab)."""
+    keys = inbox_watchers.tabs_of(employee_id)
+
+    async def one(key: ScreenKey) -> None:
+        try:
+            async with app.modify_state(rx.BaseStateToken(ident=key.token, cls=key.screen)) as root:
+                screen = await root.get_state(key.screen)
+                assert isinstance(screen, LiveInbox)
+                await screen.apply_inbox()
+        except Exception:  # one broken tab must not stop the others
+            log.exception("live: inbox delivery to %s failed", key.token)
+            inbox_watchers.drop_tab(key.token)
+
+    await asyncio.gather(*(one(key) for key in keys))
+    return len(keys)
+
+
 def list_delivery(app: rx.App) -> DeliverList:
     async def deliver(key: ScreenKey, event: ChatEvent, update: ListUpdate) -> None:
         async with app.modify_state(rx.BaseStateToken(ident=key.token, cls=key.screen)) as root:
@@ -232,6 +284,7 @@ def _forget_closed_tabs(app: rx.App) -> None:
         token = namespace.sid_to_token.get(sid)
         if token:
             registry.drop_tab(token)
+            inbox_watchers.drop_tab(token)
             keep = get_settings().closed_tab_state_seconds
             asyncio.get_running_loop().call_later(keep, _drop_closed_state, app, token)
         return original(sid)
@@ -284,17 +337,23 @@ async def run_listener(app: rx.App) -> None:
     deliver = state_delivery(app)
     order = ChatOrder(deliver, list_delivery(app))
     subscriptions = 0
+    inbox_tasks: set[asyncio.Task[int]] = set()
 
     async def subscribed() -> None:
         nonlocal subscriptions
         subscriptions += 1
         if subscriptions > 1:  # events published while the bus was away are lost: read them instead
             await _resync_all(deliver, list_delivery(app))
+            await dispatch_inbox(app, None)
 
     while True:
         try:
             _forget_closed_tabs(app)
             async for event in realtime.listen(on_subscribed=subscribed):
+                if event.topic == EventTopic.staff_notification and event.employee_id:
+                    inbox_task = asyncio.create_task(dispatch_inbox(app, event.employee_id))
+                    inbox_tasks.add(inbox_task)  # a reference, so the task is not collected
+                    inbox_task.add_done_callback(inbox_tasks.discard)
                 if event.chat_id:
                     order.schedule(event)
         except asyncio.CancelledError:

@@ -49,6 +49,29 @@ def _inbox() -> rx.Component:
     )
 
 
+def _push_control() -> rx.Component:
+    """One click turns on Web Push for this browser (N1); assets/push.js does the work and
+    asks the browser's permission only then. The texts come from texts.py via data-*."""
+    return rx.hstack(
+        rx.button(t("push.enable"), id="push-toggle", variant="ghost", size="1", type="button"),
+        rx.text("", id="push-status", size="1", color_scheme="red", role="status"),
+        rx.el.span(
+            id="push-texts",
+            display="none",
+            custom_attrs={
+                "data-enable": t("push.enable"),
+                "data-enabled": t("push.enabled"),
+                "data-unsupported": t("push.unsupported"),
+                "data-denied": t("push.denied"),
+                "data-failed": t("push.failed"),
+            },
+        ),
+        rx.script(src="/push.js"),
+        spacing="2",
+        align="center",
+    )
+
+
 def crm_layout(*children: rx.Component, title: str | rx.Var) -> rx.Component:
     header = rx.hstack(
         rx.heading(t("app.title"), size="5"),
@@ -64,12 +87,18 @@ def crm_layout(*children: rx.Component, title: str | rx.Var) -> rx.Component:
                     spacing="2",
                 ),
             ),
+            # P17: «Настройки» → «Сотрудники»; shown by the right, which the page re-checks itself.
+            rx.cond(
+                SessionState.permissions.contains("employees"),
+                _nav_link(t("nav.employees"), "/settings/employees"),
+            ),
             spacing="4",
             align="center",
             flex_wrap="wrap",
         ),
         rx.spacer(),
         rx.cond(SessionState.inbox, _inbox()),
+        rx.cond(SessionState.inbox, _push_control()),
         rx.text(SessionState.employee_name, size="2", data_testid="employee-name"),
         rx.button(t("nav.logout"), variant="soft", size="1", on_click=SessionState.logout),
         align="center",

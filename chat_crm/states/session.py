@@ -19,7 +19,7 @@ from urllib.parse import quote
 
 import reflex as rx
 
-from chat_crm import realtime
+from chat_crm import live, realtime
 from chat_crm.routes import EMPLOYEE_COOKIE
 from chat_crm.services import auth, notifications
 from chat_crm.services.access import Permission
@@ -115,7 +115,16 @@ class SessionState(rx.State):
         self.employee_name = identity.full_name
         self.permissions = sorted(identity.permissions)
         self.inbox = notifications.staff_inbox(employee_id=identity.employee_id)
+        # The badge grows live (N1): the listener refreshes this tab on a new entry.
+        live.inbox_watchers.watch(self.router.session.client_token, SessionState, identity.employee_id)
         return True
+
+    async def apply_inbox(self) -> None:
+        """A new «Уведомления» entry for this tab's employee: re-read the list and the badge."""
+        identity = await asyncio.to_thread(auth.resolve_employee, self._session_token())
+        if identity is None:
+            return
+        self.inbox = await asyncio.to_thread(notifications.staff_inbox, employee_id=identity.employee_id)
 
     @rx.event
     async def open_inbox(self, is_open: bool) -> None:
