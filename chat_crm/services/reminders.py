@@ -15,8 +15,9 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from chat_crm.db import read_session, unit_of_work
-from chat_crm.models import Chat, ClientNotification, Timer, utcnow
+from chat_crm.models import Chat, ClientNotification, PushSubscription, Timer, utcnow
 from chat_crm.realtime import ChatEvent, EventTopic
+from chat_crm.services.outbox import enqueue_push
 from chat_crm.texts import t
 
 KIND = "client_reminder"
@@ -50,12 +51,11 @@ def _preview(text: str, limit: int = 120) -> str:
 
 
 def _push(session: Session, client_id: int, *, title: str, body: str, tag: str) -> None:
-    """A real Web Push to the client's app too, when the outbox (another workstream) is built."""
-    try:
-        from chat_crm.services.outbox import enqueue_push  # type: ignore[attr-defined]
-    except ImportError:
-        return
-    enqueue_push(session, client_id=client_id, title=title, body=body, url="/app", tag=tag)
+    """A real Web Push to the phone page too (N3), if it subscribed: through the outbox, so a
+    crash after the commit loses nothing."""
+    subscribed = select(PushSubscription.id).where(PushSubscription.client_id == client_id)
+    if session.exec(subscribed).first() is not None:
+        enqueue_push(session, client_id=client_id, title=title, body=body, url="/app", tag=tag)
 
 
 def _fire(timer_id: int, chat_id: int, now: datetime) -> bool:

@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 from sqlmodel import Session, col, func, select
 
-from chat_crm.models import Chat, ClientNotification, Timer, utcnow
+from chat_crm.models import Chat, ClientNotification, OutboxItem, PushSubscription, Timer, utcnow
 from chat_crm.services import client_alerts, messages, reminders
 
 DAY = timedelta(hours=24)
@@ -104,3 +104,24 @@ def test_a_due_timer_left_by_a_dead_worker_fires_on_the_next_round(session: Sess
     session.commit()
     assert reminders.fire_due() == 1
     assert len(_notes(session)) == 1
+
+
+@pytest.mark.feature("N3", "N5")
+def test_a_subscribed_phone_gets_a_push_per_staff_message_and_for_the_reminder(
+    session: Session, world
+) -> None:
+    chat_id = _chat(session, world)
+    _staff(world, chat_id, "Без подписки", "emp-00001")
+    assert session.exec(select(OutboxItem)).all() == []  # nothing to send to: no row
+    session.add(
+        PushSubscription(client_id=world["client"].id, endpoint="https://push.test/1", p256dh="k", auth="a")
+    )
+    session.commit()
+    _staff(world, chat_id, "Ваш договор готов", "emp-00002")
+    reminders.fire_due(now=utcnow() + DAY + timedelta(minutes=1))
+    pushes = session.exec(select(OutboxItem).order_by(OutboxItem.id)).all()
+    assert [(p.client_id, p.payload["title"], p.payload["body"][:17]) for p in pushes] == [
+        (world["client"].id, "Менеджер Мария", "Ваш договор готов"),
+        (world["client"].id, "Чат с поддержкой", "Вы не ответили на"),
+    ]
+    assert all(p.payload["url"] == "/app" for p in pushes)
