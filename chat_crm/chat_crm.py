@@ -13,20 +13,25 @@ from chat_crm.config import get_settings
 from chat_crm.export_route import export_app
 from chat_crm.http_headers import SecurityHeaders
 from chat_crm.pages.client.app import client_app_page
-from chat_crm.pages.crm.admin import roles_page, support_settings_page
+from chat_crm.pages.crm.admin import support_settings_page
 from chat_crm.pages.crm.chat_card import chat_card_page
 from chat_crm.pages.crm.chat_list import chat_list_page
+from chat_crm.pages.crm.employees import employees_page
 from chat_crm.pages.crm.login import login_page
+from chat_crm.pages.crm.roles import roles_page
 from chat_crm.push_routes import push_app
 from chat_crm.routes import UploadSizeLimit, files_app
 from chat_crm.services import attachments, bot, reminders
 from chat_crm.session_routes import session_app
-from chat_crm.states.admin import RolesState, SupportSettingsState
+from chat_crm.states.admin import SupportSettingsState
 from chat_crm.states.bot_settings import BotSettingsState
+from chat_crm.states.canned_replies import CannedPickerState, CannedRepliesState
 from chat_crm.states.chat_card import ChatCardState
 from chat_crm.states.chat_list import ChatListState
 from chat_crm.states.chat_manage import ChatManageState
 from chat_crm.states.client_app import ClientAppState
+from chat_crm.states.employees import EmployeesState
+from chat_crm.states.roles import RolesState
 from chat_crm.states.session import LoginState
 
 log = logging.getLogger(__name__)
@@ -61,17 +66,19 @@ app.add_page(chat_list_page, route="/support/chats", on_load=ChatListState.on_lo
 app.add_page(
     chat_card_page,
     route="/support/chats/[chat_id]",
-    on_load=[ChatCardState.on_load, ChatManageState.on_load],  # the conversation, then C2/C3
+    # the conversation, then C2/C3, then the composer's «/» templates (P13)
+    on_load=[ChatCardState.on_load, ChatManageState.on_load, CannedPickerState.on_load],
     title="Чат с клиентом",
 )
 app.add_page(
     support_settings_page,
     route="/support/settings",
     # Tab «Чат» first: it redirects a visitor without a session and shows the page-level error.
-    on_load=[SupportSettingsState.on_load, BotSettingsState.on_load],
+    on_load=[SupportSettingsState.on_load, BotSettingsState.on_load, CannedRepliesState.on_load],
     title="Настройки",
 )
 app.add_page(roles_page, route="/settings/roles", on_load=RolesState.on_load, title="Роли доступа")
+app.add_page(employees_page, route="/settings/employees", on_load=EmployeesState.on_load, title="Сотрудники")
 app.add_page(client_app_page, route="/app", on_load=ClientAppState.on_load, title="Приложение клиента")
 
 
@@ -111,13 +118,13 @@ async def outbox_delivery() -> None:
     await _repeat(outbox.deliver_due, lambda: get_settings().outbox_interval_seconds, "outbox delivery")
 
 
-app.register_lifespan_task(live_listener)
-app.register_lifespan_task(inactivity_timer)
 async def client_reminders() -> None:
     """N5: the 24-hour reminders that came due, overdue ones first thing after a restart."""
     await _repeat(reminders.fire_due, lambda: get_settings().timer_interval_seconds, "client reminders")
 
 
+app.register_lifespan_task(live_listener)
+app.register_lifespan_task(inactivity_timer)
 app.register_lifespan_task(staged_upload_sweep)
 app.register_lifespan_task(outbox_delivery)
 app.register_lifespan_task(client_reminders)

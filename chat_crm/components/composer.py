@@ -196,3 +196,26 @@ def _form(
             "&[data-drag-over='true']": {"outline": "2px dashed var(--accent-8)", "outline_offset": "4px"}
         },
     )
+
+
+def canned_picker(choices_json: rx.Var[str]) -> rx.Component:
+    """The «/» list of canned replies above the CRM composer (P13), put in ``below``.
+
+    ``choices_json`` holds the employee's templates already filled for the chat; assets/canned.js
+    filters them as the operator types and inserts one with ↑/↓ + Enter or a click. The list is
+    built by the script as text nodes (never markup), inside this box, which React leaves empty.
+    """
+    return rx.fragment(
+        rx.script(src="/canned.js"),
+        rx.el.div(
+            custom_attrs={
+                "data-canned-picker": "true",
+                "data-canned-choices": choices_json,
+                "data-canned-label": t("canned.picker"),
+                "data-canned-empty": t("canned.nothing_found"),
+                "data-canned-hint": t("canned.picker_hint"),
+            },
+            # A plain div: the script shows it with an inline display, which no theme class overrides.
+            style={"display": "none", "width": "100%"},
+        ),
+    )

@@ -5,11 +5,11 @@ from typing import Any
 import reflex as rx
 
 from chat_crm.components.layout import crm_layout
+from chat_crm.pages.crm.settings_canned import canned_tab
 from chat_crm.services.bot_settings import RESTART_UNITS, TEXT_FIELDS, TopicSummary
-from chat_crm.services.roles import RoleView
 from chat_crm.services.settings import Option
 from chat_crm.services.timefmt import plural
-from chat_crm.states.admin import RolesState, SupportSettingsState
+from chat_crm.states.admin import SupportSettingsState
 from chat_crm.states.bot_settings import BotSettingsState, RuleDraft
 from chat_crm.texts import t
 
@@ -25,26 +25,6 @@ def _form_footer(state: type[rx.State], save_label: str) -> tuple[rx.Component, 
             align="center",
             spacing="3",
         ),
-    )
-
-
-def _role_row(role: rx.Var[RoleView]) -> rx.Component:
-    return rx.table.row(
-        rx.table.cell(role.name),
-        rx.table.cell(rx.foreach(role.granted, lambda p: rx.badge(p, margin_right="6px"))),
-    )
-
-
-def roles_page() -> rx.Component:
-    return crm_layout(
-        rx.cond(RolesState.error != "", rx.callout(RolesState.error, color_scheme="red")),
-        rx.table.root(
-            rx.table.header(
-                rx.table.row(rx.table.column_header_cell("Роль"), rx.table.column_header_cell("Доступ"))
-            ),
-            rx.table.body(rx.foreach(RolesState.roles, _role_row)),
-        ),
-        title=t("nav.roles"),
     )
 
 
@@ -470,9 +450,11 @@ def support_settings_page() -> rx.Component:
                     rx.tabs.trigger(t("settings.tab_chat"), value="chat"),
                     # S5: no product, no tab (the services refuse its events as well).
                     rx.cond(BotSettingsState.available, rx.tabs.trigger(t("settings.tab_bot"), value="bot")),
+                    rx.tabs.trigger(t("settings.tab_canned"), value="canned"),
                 ),
                 rx.tabs.content(_chat_tab(), value="chat"),
                 rx.cond(BotSettingsState.available, rx.tabs.content(_bot_tab(), value="bot")),
+                rx.tabs.content(canned_tab(), value="canned"),
                 default_value="chat",
             ),
         ),

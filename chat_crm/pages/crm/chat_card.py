@@ -3,9 +3,10 @@ from __future__ import annotations
 import reflex as rx
 
 from chat_crm.components.chat_card_blocks import section, side_panel
-from chat_crm.components.composer import composer
+from chat_crm.components.composer import canned_picker, composer
 from chat_crm.components.layout import crm_layout
 from chat_crm.components.message_list import conversation_frame, message_list, typing_indicator
+from chat_crm.states.canned_replies import CannedPickerState
 from chat_crm.states.chat_card import ChatCardState
 from chat_crm.texts import t
 
@@ -164,7 +165,7 @@ def _composer() -> rx.Component:
                 send_label=t("composer.send"),
                 multiline=True,
                 tools=(_emoji_picker(), _voice_button(), _link_picker()),
-                below=(_attached_link(),),
+                below=(_attached_link(), canned_picker(CannedPickerState.choices_json)),
             ),
             rx.hstack(_close_dialog(), justify="end", width="100%"),
             width="100%",
