@@ -6,32 +6,10 @@ from typing import Any
 
 import reflex as rx
 
-from chat_crm.services import roles, settings
+from chat_crm.services import settings
 from chat_crm.services.errors import ServiceError
 from chat_crm.states.session import SessionState, off_loop
 from chat_crm.texts import t
-
-
-class RolesState(SessionState):
-    roles: list[roles.RoleView] = []
-    error: str = ""
-
-    def _read(self) -> list[roles.RoleView] | None:
-        if not self._identify():
-            return None
-        return roles.list_roles(employee_id=self._employee_id())
-
-    @rx.event
-    async def on_load(self):  # type: ignore[no-untyped-def]
-        try:
-            found = await off_loop(self, self._read)
-        except ServiceError as err:
-            self.roles, self.error = [], err.message
-            return None
-        if found is None:
-            return rx.redirect("/login")
-        self.roles, self.error = found, ""
-        return None
 
 
 class SupportSettingsState(SessionState):

@@ -6,6 +6,7 @@ import reflex as rx
 
 from chat_crm.components.layout import crm_layout
 from chat_crm.pages.crm.settings_canned import canned_tab
+from chat_crm.pages.crm.settings_routing import routing_tab
 from chat_crm.services.bot_settings import RESTART_UNITS, TEXT_FIELDS, TopicSummary
 from chat_crm.services.settings import Option
 from chat_crm.services.timefmt import plural
@@ -451,10 +452,12 @@ def support_settings_page() -> rx.Component:
                     # S5: no product, no tab (the services refuse its events as well).
                     rx.cond(BotSettingsState.available, rx.tabs.trigger(t("settings.tab_bot"), value="bot")),
                     rx.tabs.trigger(t("settings.tab_canned"), value="canned"),
+                    rx.tabs.trigger(t("settings.tab_routing"), value="routing"),
                 ),
                 rx.tabs.content(_chat_tab(), value="chat"),
                 rx.cond(BotSettingsState.available, rx.tabs.content(_bot_tab(), value="bot")),
                 rx.tabs.content(canned_tab(), value="canned"),
+                rx.tabs.content(routing_tab(), value="routing"),
                 default_value="chat",
             ),
         ),
