@@ -9,6 +9,7 @@ from collections.abc import Callable
 import reflex as rx
 
 from chat_crm import edge, live, logging_setup
+from chat_crm.api import api_app
 from chat_crm.config import get_settings
 from chat_crm.export_route import export_app
 from chat_crm.http_headers import SecurityHeaders
@@ -53,6 +54,7 @@ app = rx.App(
         UploadSizeLimit,
         session_app,
         push_app,
+        api_app,  # the mobile app's API /api/v1 (P15): JSON errors, its own CSP for /api/docs
         edge.SocketTextGuard,
         SecurityHeaders,
     ],

@@ -71,6 +71,13 @@ class Settings:
     upload_quota_bytes: int = 400 * 1024 * 1024
     upload_quota_window_seconds: int = 3600
     staged_upload_max_total_bytes: int = 4 * 1024 * 1024 * 1024
+    # The mobile API (P15). Client tokens are HS256 JWTs signed with this secret by the
+    # partner's backend; empty: one is made on first start and kept in the data folder (0600).
+    api_jwt_secret: str = ""
+    api_token_hours: int = 24 * 30  # what the anonymous-visitor and demo tokens live
+    api_rate_limit: int = 120  # requests per token per window, then 429 with Retry-After
+    api_rate_window_seconds: int = 60
+    api_visitors_per_hour: int = 30  # new anonymous visitors per address per hour (0: no issuer)
     # Staff alerts (issue 11): the outbox loop looks for due pushes and mails this often; a
     # failed one waits backoff·2^(n-1) (jittered, at most the max) and is given up after
     # ``outbox_max_attempts``; a claimed one whose worker died is retried after the lease.
@@ -126,6 +133,11 @@ def _build() -> Settings:
         staged_upload_max_total_bytes=_env_int("STAGED_UPLOAD_MAX_TOTAL_BYTES", 4 * 1024**3),
         message_rate_limit=_env_int("MESSAGE_RATE_LIMIT", 20),
         message_rate_window_seconds=float(_env("MESSAGE_RATE_WINDOW_SECONDS") or 10),
+        api_jwt_secret=_env("API_JWT_SECRET"),
+        api_token_hours=_env_int("API_TOKEN_HOURS", 24 * 30),
+        api_rate_limit=_env_int("API_RATE_LIMIT", 120),
+        api_rate_window_seconds=_env_int("API_RATE_WINDOW_SECONDS", 60),
+        api_visitors_per_hour=_env_int("API_VISITORS_PER_HOUR", 30),
         outbox_interval_seconds=float(_env("OUTBOX_INTERVAL_SECONDS") or 2),
         outbox_backoff_seconds=float(_env("OUTBOX_BACKOFF_SECONDS") or 10),
         outbox_backoff_max_seconds=float(_env("OUTBOX_BACKOFF_MAX_SECONDS") or 1800),

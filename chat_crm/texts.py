@@ -550,6 +550,24 @@ RU: dict[str, str] = {
     "api.error.internal": "Внутренняя ошибка сервера. Повторите попытку позже",
     "api.error.device_token": "Неверный токен устройства",
     "api.demo_token": "Пример токена API для «{name}» (клиент {id}, действует {hours} ч):\n{token}",
+    # the mobile API (P15)
+    "api.title": "API мобильного приложения «Чат»",
+    "api.docs.intro": (
+        "Клиентский API: токен JWT (HS256) в заголовке Authorization: Bearer …, "
+        "ошибки — JSON с полями code и message. Схема: {schema}"
+    ),
+    "api.error.no_token": "Нужен токен доступа: заголовок Authorization: Bearer <токен>",
+    "api.error.bad_token": "Токен доступа недействителен",
+    "api.error.expired_token": "Срок действия токена истек: получите новый",
+    "api.error.rate_limited": "Слишком много запросов: повторите через {seconds} с",
+    "api.error.visitors_limited": "Слишком много новых посетителей с этого адреса: повторите позже",
+    "api.error.visitors_off": "Анонимные посетители отключены: токен выдает сервер партнера",
+    "api.error.invalid": "Некорректные данные запроса: {where}",
+    "api.error.route": "Нет такого адреса API",
+    "api.error.method": "Этот метод не поддерживается для адреса",
+    "api.error.internal": "Внутренняя ошибка сервера. Повторите попытку позже",
+    "api.error.device_token": "Неверный токен устройства",
+    "api.demo_token": "Пример токена API для «{name}» (клиент {id}, действует {hours} ч):\n{token}",
 }
 
 

@@ -210,6 +210,12 @@ def _client_for(session: Session, client_id: int | None, channel: Channel) -> Cl
     return client
 
 
+def new_anonymous_client(channel: Channel) -> int:
+    """A new anonymous visitor, for the mobile API's visitor token (P15); returns its id."""
+    with unit_of_work() as work:
+        return _client_for(work.session, None, channel).id or 0
+
+
 def start_client_session(client_id: int | None, channel: Channel) -> str:
     """Open the simulated app as a demo client, or as a new anonymous visitor.
 

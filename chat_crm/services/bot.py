@@ -294,6 +294,17 @@ def bot_panel(*, client_id: int) -> BotPanel:
         return BotPanel(chat.bot_step.value, [], [Option(x.value, t(f"topic.{x.value}")) for x in topics])
 
 
+def bot_prompt(step: str) -> str:
+    """The question the bot asks at ``step`` (B2, B4), as its message in the chat says it."""
+    keys = {BotStep.choose_unit.value: "unit", BotStep.choose_topic.value: "topic"}
+    if step not in keys:
+        return ""
+    with read_session() as session:
+        settings = bot_settings_row(session)
+    configured = settings.prompt_unit_text if keys[step] == "unit" else settings.prompt_topic_text
+    return _text(configured, f"bot.default.prompt_{keys[step]}")
+
+
 def client_units(session: Session, client_id: int) -> list[UnitChoice]:
     rows = session.exec(
         select(Unit, Building, Project, ClientUnit.status)

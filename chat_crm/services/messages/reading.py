@@ -65,6 +65,27 @@ def messages_for_client(
         return _views(session, chat, _recent(session, chat, after_id, limit, before_id), Viewer())
 
 
+def facts_for_client(
+    *, client_id: int, after_id: int = 0, before_id: int = 0, limit: int = HISTORY_LIMIT
+) -> list[MessageFacts]:
+    """Like ``messages_for_client``, with each message's row (the mobile API's timestamps, keys)."""
+    with read_session() as session:
+        chat = _client_chat(session, client_id)
+        if chat is None:
+            return []
+        return load_facts(session, chat, _recent(session, chat, after_id, limit, before_id))
+
+
+def client_message_by_key(*, client_id: int, client_msg_id: str) -> int | None:
+    """The id of the client's message sent with ``client_msg_id``, if it is stored (M8)."""
+    with read_session() as session:
+        chat = _client_chat(session, client_id)
+        if chat is None:
+            return None
+        query = select(Message.id).where(Message.chat_id == chat.id, Message.client_msg_id == client_msg_id)
+        return session.exec(query).first()
+
+
 @dataclass(frozen=True)
 class LiveBatch:
     """What the live listener read once for every screen of one chat."""
