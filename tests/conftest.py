@@ -77,3 +77,25 @@ def browser() -> Iterator[Browser]:
         chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield chromium
         chromium.close()
+
+
+@pytest.fixture
+def smtp(sqlite_db: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[servers.SmtpServer]:
+    """A real aiosmtpd on loopback, and the app's SMTP settings pointing at it (issue 11)."""
+    with servers.smtp_server() as server:
+        monkeypatch.setenv("SMTP_HOST", "127.0.0.1")
+        monkeypatch.setenv("SMTP_PORT", str(server.port))
+        monkeypatch.setenv("SMTP_SENDER", "chat@demo.ru")
+        config.reload_settings()
+        yield server
+    monkeypatch.delenv("SMTP_HOST")
+    config.reload_settings()
+
+
+@pytest.fixture
+def push_endpoint(sqlite_db: str) -> Iterator[servers.PushService]:
+    """A loopback Web Push service that checks the app's VAPID signature (issue 11)."""
+    from chat_crm.services import webpush
+
+    with servers.push_service(webpush.public_key()) as service:
+        yield service

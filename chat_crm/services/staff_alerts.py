@@ -5,8 +5,8 @@ entry of the employee's in-app «Уведомления» (always), plus a Web P
 the employee's role chose (``access.alert_channels``). Everything is written in the cause's
 own transaction: the push and the mail go through the durable outbox.
 
-A chat that already has an unread entry for an employee does not alert them again: ten
-messages in a row make one badge, one push and one mail, not ten.
+A chat that already has an unread «Новое сообщение…» entry for an employee does not alert
+them again: ten messages in a row make one badge, one push and one mail, not ten.
 """
 
 from __future__ import annotations
@@ -38,10 +38,11 @@ def _preview(text: str) -> str:
 
 
 def _already_alerted(session: Session, chat_id: int, employee_ids: list[int]) -> set[int]:
-    """Employees who still have an unread entry about this chat."""
+    """Employees who still have an unread «Новое сообщение…» entry about this chat."""
     rows = session.exec(
         select(StaffNotification.employee_id).where(
             col(StaffNotification.chat_id) == chat_id,
+            col(StaffNotification.kind) == AlertKind.chat_new_message.value,
             col(StaffNotification.employee_id).in_(employee_ids),
             col(StaffNotification.read_at).is_(None),
         )
