@@ -33,6 +33,7 @@ from chat_crm.states.chat_manage import ChatManageState
 from chat_crm.states.client_app import ClientAppState
 from chat_crm.states.employees import EmployeesState
 from chat_crm.states.roles import RolesState
+from chat_crm.states.routing import RoutingSettingsState
 from chat_crm.states.session import LoginState
 
 log = logging.getLogger(__name__)
@@ -76,7 +77,12 @@ app.add_page(
     support_settings_page,
     route="/support/settings",
     # Tab «Чат» first: it redirects a visitor without a session and shows the page-level error.
-    on_load=[SupportSettingsState.on_load, BotSettingsState.on_load, CannedRepliesState.on_load],
+    on_load=[
+        SupportSettingsState.on_load,
+        BotSettingsState.on_load,
+        CannedRepliesState.on_load,
+        RoutingSettingsState.on_load,
+    ],
     title="Настройки",
 )
 app.add_page(roles_page, route="/settings/roles", on_load=RolesState.on_load, title="Роли доступа")
@@ -125,8 +131,16 @@ async def client_reminders() -> None:
     await _repeat(reminders.fire_due, lambda: get_settings().timer_interval_seconds, "client reminders")
 
 
+async def silence_reassignment() -> None:
+    """P12: chats whose responsible stayed silent past the department's N minutes move on."""
+    from chat_crm.services import reassign
+
+    await _repeat(reassign.fire_due, lambda: get_settings().timer_interval_seconds, "silence reassignment")
+
+
 app.register_lifespan_task(live_listener)
 app.register_lifespan_task(inactivity_timer)
 app.register_lifespan_task(staged_upload_sweep)
 app.register_lifespan_task(outbox_delivery)
 app.register_lifespan_task(client_reminders)
+app.register_lifespan_task(silence_reassignment)

@@ -136,6 +136,32 @@ RU: dict[str, str] = {
     "author.employee": "Сотрудник",
     "author.client": "Клиент",
     "author.system": "Система",
+    # Routing (P11, P12): «Распределение», «Не в сети», the reassignment on silence.
+    "history.reassigned_silence": (
+        "Ответственный не ответил клиенту за {minutes} мин: чат передан другому сотруднику"
+    ),
+    "presence.online": "В сети",
+    "presence.offline": "Не в сети",
+    "presence.hint_online": "Вы в сети: новые чаты назначаются и вам. Нажмите, чтобы отметить «Не в сети»",
+    "presence.hint_offline": "Вы не в сети: новые чаты вам не назначаются. Нажмите, чтобы вернуться «В сети»",
+    "settings.tab_routing": "Распределение",
+    "routing.intro": (
+        "Кому из сотрудников подразделения достается новый чат. Назначаются только активные "
+        "сотрудники с правом «Чат: Отправка сообщений», кроме тех, кто отметил себя «Не в сети»."
+    ),
+    "routing.department": "Подразделение",
+    "routing.policy": "Распределение",
+    "routing.policy.random": "Случайно",
+    "routing.policy.round_robin": "По очереди",
+    "routing.policy.least_loaded": "Наименее загруженный",
+    "routing.cap": "Лимит открытых диалогов",
+    "routing.cap_hint": "Пусто — без лимита",
+    "routing.reassign": "Переназначать, если ответственный не ответил за N минут",
+    "routing.reassign_hint": "Пусто или 0 — не переназначать",
+    "routing.no_departments": "Подразделений пока нет",
+    "routing.cap_invalid": "Лимит открытых диалогов: целое число от 1 до {limit} или пусто",
+    "routing.minutes_invalid": "Минуты: целое число от 0 до {limit} или пусто",
+    "routing.policy_invalid": "Выберите способ распределения",
     "dash": "—",
     # history fields
     "field.responsible": "Ответственный",

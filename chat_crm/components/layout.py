@@ -4,8 +4,31 @@ from __future__ import annotations
 
 import reflex as rx
 
+from chat_crm.states.presence import PresenceState
 from chat_crm.states.session import SessionState
 from chat_crm.texts import t
+
+
+def _presence() -> rx.Component:
+    """«В сети» / «Не в сети» (P11): one click; while away, no routing policy picks this employee."""
+    online = PresenceState.online
+    return rx.button(
+        rx.box(
+            width="8px",
+            height="8px",
+            border_radius="50%",
+            background=rx.cond(online, "var(--green-9)", "var(--gray-8)"),
+        ),
+        rx.cond(online, t("presence.online"), t("presence.offline")),
+        variant="soft",
+        size="1",
+        color_scheme=rx.cond(online, "green", "gray"),
+        title=rx.cond(online, t("presence.hint_online"), t("presence.hint_offline")),
+        aria_pressed=rx.cond(online, "false", "true"),
+        data_testid="presence",
+        on_click=PresenceState.toggle,
+        on_mount=PresenceState.load,
+    )
 
 
 def _nav_link(label: str, href: str) -> rx.Component:
@@ -100,6 +123,7 @@ def crm_layout(*children: rx.Component, title: str | rx.Var) -> rx.Component:
         rx.cond(SessionState.inbox, _inbox()),
         rx.cond(SessionState.inbox, _push_control()),
         rx.text(SessionState.employee_name, size="2", data_testid="employee-name"),
+        rx.cond(SessionState.employee_name != "", _presence()),
         rx.button(t("nav.logout"), variant="soft", size="1", on_click=SessionState.logout),
         align="center",
         spacing="5",

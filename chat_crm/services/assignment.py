@@ -4,7 +4,8 @@ One function, ``responsible_for``, decides; every caller writes its decision
 with ``assign_responsible``, which keeps the history and tells the assignee.
 Nobody is handed a chat they cannot answer: every pick, automatic or by hand
 (C3, P10), goes through ``may_answer`` / ``eligible_employees``: active, and a
-role with «Чат: Отправка сообщений».
+role with «Чат: Отправка сообщений». Automatic picks go further through
+``services.routing`` (P11): the department's policy, «Не в сети» and the cap.
 """
 
 from __future__ import annotations

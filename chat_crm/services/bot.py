@@ -235,7 +235,9 @@ def _transfer(work: UnitOfWork, chat: Chat, client: Client, topic: Topic) -> Non
     _bot_says(
         work, chat, _text(bot_settings_row(session).before_transfer_text, "bot.default.before_transfer")
     )
-    decision = responsible_for(session, client_id=client.id or 0, topic=topic, unit_id=chat.unit_id)
+    decision = responsible_for(
+        session, client_id=client.id or 0, topic=topic, unit_id=chat.unit_id, chat_id=chat.id
+    )
     assign_responsible(
         work,
         chat,
