@@ -8,7 +8,8 @@
 // Typing filters in the browser: no event per keystroke. A pick replaces the «/query» through the
 // field's native setter and an input event, exactly like typing, so the state's draft and the
 // crash-safe outbox of chat.js (localStorage) both keep it. Enter while the list is open picks and
-// never sends. Everything is put on the page as text (textContent), never as markup.
+// never sends; when nothing matches the list closes, so «/» stays an ordinary character. Everything
+// is put on the page as text (textContent), never as markup.
 (function () {
   "use strict";
   if (window.__cannedJs) return;
@@ -99,12 +100,6 @@
     list.style.cssText =
       "max-height:240px;overflow-y:auto;border:1px solid var(--gray-6);border-radius:8px;" +
       "background:var(--color-panel-solid, #fff);box-shadow:0 4px 16px rgba(0,0,0,.12);padding:4px";
-    if (!s.items.length) {
-      var empty = line(picker.getAttribute("data-canned-empty") || "", "13px");
-      empty.style.padding = "6px 8px";
-      empty.style.color = "var(--gray-11)";
-      list.appendChild(empty);
-    }
     s.items.forEach(function (item, i) {
       var option = document.createElement("div");
       option.setAttribute("role", "option");
@@ -144,14 +139,14 @@
       close();
       return;
     }
-    var list = choices(picker);
-    if (!list.length) {
-      close(); // no templates at all: «/» is just a character
+    var items = filter(choices(picker), found.query);
+    if (!items.length) {
+      // Nothing matches (or no templates at all): the «/» is ordinary text and Enter sends it.
+      close();
       return;
     }
     var sameQuery = current && current.field === field && current.query === found.query;
     var index = sameQuery ? current.index : 0;
-    var items = filter(list, found.query);
     current = {
       field: field,
       picker: picker,
@@ -159,7 +154,7 @@
       end: found.end,
       query: found.query,
       items: items,
-      index: Math.min(index, Math.max(items.length - 1, 0)),
+      index: Math.min(index, items.length - 1),
     };
     draw();
   }
@@ -203,7 +198,7 @@
           draw();
         }
       } else if ((key === "Enter" || key === "Tab") && plain) {
-        pick(s.index); // with nothing found, Enter still sends nothing: the list is open
+        pick(s.index);
       } else if (key === "Escape") {
         dismissed = { field: s.field, start: s.start };
         close();

@@ -212,7 +212,6 @@ def canned_picker(choices_json: rx.Var[str]) -> rx.Component:
                 "data-canned-picker": "true",
                 "data-canned-choices": choices_json,
                 "data-canned-label": t("canned.picker"),
-                "data-canned-empty": t("canned.nothing_found"),
                 "data-canned-hint": t("canned.picker_hint"),
             },
             # A plain div: the script shows it with an inline display, which no theme class overrides.
