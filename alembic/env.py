@@ -35,6 +35,9 @@ def _run(connection) -> None:  # type: ignore[no-untyped-def]
     if connection.dialect.name == "postgresql":
         # A migration waits for the app's locks as long as it takes (the app's lock_timeout is short).
         connection.exec_driver_sql("SET lock_timeout = 0")
+        # The SET began a transaction: end it, or Alembic would leave the migrations in it
+        # uncommitted (it manages only a transaction it begins itself).
+        connection.commit()
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
