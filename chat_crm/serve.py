@@ -81,6 +81,10 @@ def main(argv: list[str] | None = None) -> None:
         _stamp_after_build(stamp, fingerprint)
     from reflex.reflex import cli
 
+    from chat_crm.api.tokens import demo_token_line
+
+    if line := demo_token_line():  # the mobile API's sample token (README: «API мобильного приложения»)
+        print(line, flush=True)
     sys.argv = ["reflex", "run", "--env", "prod", "--single-port", "--frontend-port", str(args.port)]
     cli()
 

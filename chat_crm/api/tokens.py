@@ -89,3 +89,23 @@ def verify(token: str) -> int:
     if not 0 < client_id <= 2**63 - 1:
         raise TokenRefused("token_invalid")
     return client_id
+
+
+DEMO_CLIENT = "Иванов Иван Иванович"
+
+
+def demo_token_line() -> str:
+    """The sample token the demo prints at start (README: the curl session), or "" without the demo."""
+    from chat_crm.services.client_app import client_id_by_name
+    from chat_crm.texts import t
+
+    try:
+        client_id = client_id_by_name(DEMO_CLIENT)
+    except Exception:  # no database yet (first start before the migrations): nothing to print
+        return ""
+    if client_id is None:
+        return ""
+    hours = get_settings().api_token_hours
+    return t(
+        "api.demo_token", name=DEMO_CLIENT, id=client_id, hours=hours, token=issue(client_id, hours=hours)
+    )

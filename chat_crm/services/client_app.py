@@ -68,3 +68,10 @@ def chat_intro(*, client_id: int) -> ChatIntro:
 def project_names() -> list[str]:
     with read_session() as session:
         return list(session.exec(select(Project.name).order_by(Project.id)).all())
+
+
+def client_id_by_name(full_name: str) -> int | None:
+    """An authorized client by full name: the demo's sample API token is printed for one (P15)."""
+    with read_session() as session:
+        query = select(Client.id).where(Client.full_name == full_name, Client.is_authorized == True)  # noqa: E712
+        return session.exec(query.order_by(Client.id)).first()
