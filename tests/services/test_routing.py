@@ -274,3 +274,33 @@ def test_the_routing_settings_are_checked_saved_and_read_back(session: Session, 
         routing.save_routing(employee_id=world["operator"].id, rows=[wanted])
     with pytest.raises(Forbidden):
         routing.read_routing(employee_id=world["operator"].id)
+
+
+@pytest.mark.integration
+@pytest.mark.feature("P11")
+def test_round_robin_stays_in_turn_when_two_workers_pick_at_once_on_postgresql(
+    postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The cursor's row is locked for the pick's transaction: no two picks read the same cursor."""
+    import threading
+
+    from tests.services.test_reassign import _fresh_postgres
+
+    monkeypatch.setenv("DATABASE_URL", postgres_url)
+    with _fresh_postgres(postgres_url), Session(db.get_engine(), expire_on_commit=False) as session:
+        dept = _department(session, RoutingPolicy.round_robin, None)
+        staff = [e.id for e in _staff(session, dept, [(True, True, True, 0)] * 3)]
+        barrier = threading.Barrier(2)
+        picks: list[int | None] = []
+
+        def worker() -> None:
+            barrier.wait()
+            for _ in range(15):
+                picks.append(_new_chat(dept))
+
+        threads = [threading.Thread(target=worker) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert Counter(picks) == {staff[0]: 10, staff[1]: 10, staff[2]: 10}
