@@ -42,6 +42,7 @@ from chat_crm.services.chats import add_message, ensure_chat, topic_label, touch
 from chat_crm.services.errors import ServiceError
 from chat_crm.services.history import record_change
 from chat_crm.services.messages.rules import require_chat_shown
+from chat_crm.services.reports import dialogs as report_dialogs
 from chat_crm.services.settings import Option
 from chat_crm.texts import t
 
@@ -357,6 +358,7 @@ def close_inactive(now: datetime | None = None) -> int:
             work.session.refresh(chat)
             settings = bot_settings_row(work.session)
             _record(work, chat, "dialog", t("dialog.open"), t("dialog.closed"), t("history.bot_closed"))
+            report_dialogs.record_close(work.session, chat, now)  # P14: the dialog's times
             chat.dialog_state, chat.bot_step = DialogState.closed, BotStep.none
             _bot_says(
                 work, chat, _text(settings.no_reply_text, "close.default.no_reply"), DialogMark.no_reply

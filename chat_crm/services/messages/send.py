@@ -40,6 +40,7 @@ from chat_crm.services.messages.rules import (
     check_text,
     require_chat_shown,
 )
+from chat_crm.services.reports import dialogs as report_dialogs
 from chat_crm.texts import t
 
 
@@ -155,6 +156,7 @@ def send_employee_message(
         # The client's push (N3) and 24-hour reminder (N5), in this transaction.
         reminders.on_employee_message(work.session, chat, employee.full_name, text)
         chat.last_message_at = chat.last_employee_message_at = utcnow()
+        report_dialogs.note_reply(chat, chat.last_message_at)  # P14: no statement of its own
         return add_message(work, chat, message)
 
     return _store_once(client_msg_id, lambda _session: chat_id, write)
@@ -186,6 +188,7 @@ def close_dialog(*, employee_id: int, chat_id: int, reason: str) -> int:
             raise ServiceError(t("error.dialog_closed"))
         settings = work.session.exec(select(BotSettings)).first()
         now = utcnow()
+        report_dialogs.record_close(work.session, chat, now)  # P14: the dialog's times
         chat.dialog_state, chat.inactivity_due_at = DialogState.closed, None
         chat.last_message_at = chat.last_employee_message_at = now
         work.session.add(

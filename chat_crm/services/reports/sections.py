@@ -1,0 +1,63 @@
+"""The reports' API (P14): every section, one section, and the .xlsx of one section.
+
+Every figure is one SQL query over the whole history (the list's filters and a range of
+days in the partner's zone); this package has no Reflex import. Each public function takes
+the acting employee and checks «Поддержка: Отчеты» itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlmodel import Session
+
+from chat_crm.db import read_session
+from chat_crm.services import export
+from chat_crm.services.access import Permission, require_employee
+from chat_crm.services.errors import NotFound
+from chat_crm.services.reports import breakdowns, load, present, timings, volume
+from chat_crm.services.reports.filters import ReportQuery
+from chat_crm.services.reports.present import ReportTable
+from chat_crm.services.timefmt import today
+from chat_crm.texts import t
+
+Section = Callable[[Session, ReportQuery, int], ReportTable]
+
+
+def _breakdown(dimension: breakdowns.Dimension) -> Section:
+    return lambda s, q, e: present.breakdown_table(dimension, breakdowns.breakdown(s, q, e, dimension))
+
+
+SECTIONS: dict[str, Section] = {
+    "volume": lambda s, q, e: present.volume_table(volume.volume(s, q, e)),
+    "first_response": lambda s, q, e: present.timing_table("first_response", timings.first_response(s, q, e)),
+    "resolution": lambda s, q, e: present.timing_table("resolution", timings.resolution(s, q, e)),
+    "load": lambda s, q, e: present.load_table(load.open_dialogs(s, q, e)),
+    **{d.value: (lambda dim: _breakdown(dim))(d) for d in breakdowns.Dimension},
+}
+
+
+def section(*, employee_id: int, query: ReportQuery, key: str) -> ReportTable:
+    """One section of the report; needs «Поддержка: Отчеты»."""
+    if key not in SECTIONS:
+        raise NotFound(t("error.not_found"))
+    with read_session() as session:
+        require_employee(session, employee_id, Permission.support_reports)
+        return SECTIONS[key](session, query, employee_id)
+
+
+def report(*, employee_id: int, query: ReportQuery) -> list[ReportTable]:
+    """Every section, in the page's order; needs «Поддержка: Отчеты»."""
+    with read_session() as session:
+        require_employee(session, employee_id, Permission.support_reports)
+        return [build(session, query, employee_id) for build in SECTIONS.values()]
+
+
+def export_section(*, employee_id: int, query: ReportQuery, key: str) -> export.ExportFile:
+    """The section's table as an .xlsx (the list's writer: text that looks like a formula stays text)."""
+    table = section(employee_id=employee_id, query=query, key=key)
+    sheet = t(f"reports.sheet_{key}")
+    name = t("reports.export_file", name=sheet, day=today().isoformat())
+    return export.write_table(
+        employee_id=employee_id, sheet=sheet, headers=table.headers, rows=table.cells, filename=name
+    )
