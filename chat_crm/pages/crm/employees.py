@@ -19,6 +19,8 @@ def _error(errors: rx.Var[dict[str, str]], field: str) -> rx.Component:
 
 
 def _labelled(label: str, control: rx.Component) -> rx.Component:
+    # The control's own aria-label is the label, exactly: a wrapping <label> would add a select's options.
+    control.custom_attrs["aria-label"] = label
     return rx.el.label(rx.text(label, size="2"), control, style={"display": "block", "minWidth": "200px"})
 
 
@@ -209,10 +211,13 @@ def employees_page() -> rx.Component:
             S.error != "",
             rx.callout(S.error, color_scheme="red", role="alert"),
             rx.vstack(
-                rx.cond(S.notice != "", rx.callout(S.notice, color_scheme="green", role="status")),
+                rx.cond(
+                    S.notice != "",
+                    rx.callout(S.notice, color_scheme="green", role="status", data_testid="notice"),
+                ),
                 rx.cond(
                     (S.form_error != "") & (S.editing == 0),
-                    rx.callout(S.form_error, color_scheme="red", role="alert"),
+                    rx.callout(S.form_error, color_scheme="red", role="alert", data_testid="form-error"),
                 ),
                 _table(),
                 _add_form(),

@@ -189,8 +189,14 @@ def roles_page() -> rx.Component:
             S.error != "",
             rx.callout(S.error, color_scheme="red", role="alert"),
             rx.vstack(
-                rx.cond(S.form_error != "", rx.callout(S.form_error, color_scheme="red", role="alert")),
-                rx.cond(S.notice != "", rx.callout(S.notice, color_scheme="green", role="status")),
+                rx.cond(
+                    S.form_error != "",
+                    rx.callout(S.form_error, color_scheme="red", role="alert", data_testid="form-error"),
+                ),
+                rx.cond(
+                    S.notice != "",
+                    rx.callout(S.notice, color_scheme="green", role="status", data_testid="notice"),
+                ),
                 rx.flex(
                     rx.box(_roles_list(), flex="1", min_width="320px"),
                     rx.box(
