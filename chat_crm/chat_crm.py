@@ -19,6 +19,7 @@ from chat_crm.pages.crm.chat_card import chat_card_page
 from chat_crm.pages.crm.chat_list import chat_list_page
 from chat_crm.pages.crm.employees import employees_page
 from chat_crm.pages.crm.login import login_page
+from chat_crm.pages.crm.reports import reports_page
 from chat_crm.pages.crm.roles import roles_page
 from chat_crm.push_routes import push_app
 from chat_crm.routes import UploadSizeLimit, files_app
@@ -32,6 +33,7 @@ from chat_crm.states.chat_list import ChatListState
 from chat_crm.states.chat_manage import ChatManageState
 from chat_crm.states.client_app import ClientAppState
 from chat_crm.states.employees import EmployeesState
+from chat_crm.states.reports import ReportsState
 from chat_crm.states.roles import RolesState
 from chat_crm.states.routing import RoutingSettingsState
 from chat_crm.states.session import LoginState
@@ -87,6 +89,7 @@ app.add_page(
 )
 app.add_page(roles_page, route="/settings/roles", on_load=RolesState.on_load, title="Роли доступа")
 app.add_page(employees_page, route="/settings/employees", on_load=EmployeesState.on_load, title="Сотрудники")
+app.add_page(reports_page, route="/support/reports", on_load=ReportsState.on_load, title="Отчеты — Поддержка")
 app.add_page(client_app_page, route="/app", on_load=ClientAppState.on_load, title="Приложение клиента")
 
 

@@ -102,6 +102,11 @@ def crm_layout(*children: rx.Component, title: str | rx.Var) -> rx.Component:
             rx.text(t("nav.support"), color_scheme="gray", size="2"),
             _nav_link(t("nav.chat"), "/support/chats"),
             rx.cond(SessionState.can_open_settings, _nav_link(t("nav.settings"), "/support/settings")),
+            # P14: «Поддержка» → «Отчеты»; shown by the right, which every event re-checks itself.
+            rx.cond(
+                SessionState.permissions.contains("support_reports"),
+                _nav_link(t("nav.reports"), "/support/reports"),
+            ),
             rx.cond(
                 SessionState.can_open_roles,
                 rx.hstack(

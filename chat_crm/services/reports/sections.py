@@ -8,10 +8,13 @@ the acting employee and checks «Поддержка: Отчеты» itself.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from chat_crm.db import read_session
+from chat_crm.models import Department, Employee, Project, Topic
+from chat_crm.models.realty import Channel
 from chat_crm.services import export
 from chat_crm.services.access import Permission, require_employee
 from chat_crm.services.errors import NotFound
@@ -60,4 +63,39 @@ def export_section(*, employee_id: int, query: ReportQuery, key: str) -> export.
     name = t("reports.export_file", name=sheet, day=today().isoformat())
     return export.write_table(
         employee_id=employee_id, sheet=sheet, headers=table.headers, rows=table.cells, filename=name
+    )
+
+
+@dataclass(frozen=True)
+class Choice:
+    value: str
+    label: str
+
+
+@dataclass(frozen=True)
+class Choices:
+    """What the report's filter selects offer (the list's filters)."""
+
+    topics: list[Choice]
+    projects: list[Choice]
+    responsibles: list[Choice]
+    departments: list[Choice]
+    channels: list[Choice]
+
+
+def choices(*, employee_id: int) -> Choices:
+    """Every topic, project, active employee, department and channel; needs «Поддержка: Отчеты»."""
+    with read_session() as session:
+        require_employee(session, employee_id, Permission.support_reports)
+        projects = session.exec(select(Project).order_by(col(Project.name))).all()
+        employees = session.exec(
+            select(Employee).where(col(Employee.is_active).is_(True)).order_by(col(Employee.full_name))
+        ).all()
+        departments = session.exec(select(Department).order_by(col(Department.name))).all()
+    return Choices(
+        topics=[Choice(topic.value, t(f"topic.{topic.value}")) for topic in Topic],
+        projects=[Choice(str(p.id), p.name) for p in projects],
+        responsibles=[Choice(str(e.id), e.full_name) for e in employees],
+        departments=[Choice(str(d.id), d.name) for d in departments],
+        channels=[Choice(c.value, t(f"channel.{c.value}")) for c in Channel],
     )
