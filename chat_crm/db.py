@@ -98,8 +98,17 @@ def _journal(work: UnitOfWork) -> None:
         for e in work.events
         if e.topic in JOURNALED and e.chat_id
     ]
-    if rows:
-        work.session.add_all(rows)
+    if not rows:
+        return
+    if work.session.get_bind().dialect.name == "postgresql":
+        # A chat's journal ids must become visible in id order: draw them under the chat's row
+        # lock (a message or an edit holds it already; a read mark takes it here). SQLite runs
+        # one writer at a time, so its ids commit in order anyway.
+        from chat_crm.models import Chat
+
+        for chat_id in sorted({r.chat_id for r in rows}):
+            work.session.execute(sa.select(Chat.id).where(Chat.id == chat_id).with_for_update())
+    work.session.add_all(rows)
 
 
 @contextmanager

@@ -14,8 +14,11 @@ from sqlmodel import col, select
 
 from chat_crm.db import read_session
 from chat_crm.models import ApiEvent, Chat, Message
+from chat_crm.realtime import EventTopic
 from chat_crm.services.access import access_client
 from chat_crm.services.messages.views import MessageFacts, load_facts
+
+READ = EventTopic.read.value
 
 
 @dataclass(frozen=True)
@@ -50,7 +53,7 @@ def journal_for_client(*, client_id: int, after_id: int | None, limit: int = 200
             .order_by(col(ApiEvent.id))
             .limit(limit)
         ).all()
-        wanted = sorted({r.message_id for r in rows if r.topic != "chat.read" and r.message_id})
+        wanted = sorted({r.message_id for r in rows if r.topic != READ and r.message_id})
         found = (
             session.exec(select(Message).where(Message.chat_id == chat.id, col(Message.id).in_(wanted))).all()
             if wanted
@@ -58,6 +61,9 @@ def journal_for_client(*, client_id: int, after_id: int | None, limit: int = 200
         )
         facts = {f.id: f for f in load_facts(session, chat, list(found))}
         entries = [
-            JournalEntry(r.id or 0, r.topic, r.message_id, r.side, facts.get(r.message_id)) for r in rows
+            JournalEntry(
+                r.id or 0, r.topic, r.message_id, r.side, None if r.topic == READ else facts.get(r.message_id)
+            )
+            for r in rows
         ]
         return JournalPage(chat.id, entries, newest or 0)
