@@ -42,7 +42,9 @@ def _inbox() -> rx.Component:
         rx.popover.trigger(
             rx.button(
                 t("nav.notifications"),
-                rx.cond(inbox.unread > 0, rx.badge(inbox.unread, color_scheme="red")),
+                rx.cond(
+                    inbox.unread > 0, rx.badge(inbox.unread, color_scheme="red", data_testid="inbox-badge")
+                ),
                 variant="soft",
                 size="1",
             )
