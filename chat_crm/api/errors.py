@@ -67,7 +67,7 @@ _PATTERNS = [
     for k, v in _BY_TEXT.items()
 ]
 # The codes a route may answer, for the OpenAPI document (all with ``ErrorOut``).
-ERROR_STATUSES = (401, 403, 404, 409, 413, 415, 422, 429, 503)
+ERROR_STATUSES = (400, 401, 403, 404, 409, 413, 415, 422, 429, 503)
 ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
     status: {"model": ErrorOut, "description": "Ошибка: code и message"} for status in ERROR_STATUSES
 }
@@ -120,7 +120,13 @@ def install(app: FastAPI) -> None:
     async def http_error(_request: Request, err: StarletteHTTPException) -> JSONResponse:
         if err.status_code == 405:
             return respond(ApiError(405, "method_not_allowed", t("api.error.method")))
-        return respond(ApiError(err.status_code, "not_found", t("api.error.route")))
+        if err.status_code == 400:  # a body that is not JSON at all
+            return respond(ApiError(400, "invalid_request", t("api.error.invalid", where="body"), "body"))
+        if err.status_code == 404:
+            return respond(ApiError(404, "not_found", t("api.error.route")))
+        return respond(
+            ApiError(err.status_code, f"http_{err.status_code}", t("api.error.invalid", where="?"))
+        )
 
     @app.exception_handler(Exception)
     async def crash(_request: Request, err: Exception) -> JSONResponse:

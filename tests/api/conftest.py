@@ -17,19 +17,23 @@ import jwt
 import pytest
 import sqlalchemy as sa
 
-from tests.e2e.conftest import RunningApp
+from tests.fuzz.conftest import BackendApp
 
 SECRET = "test-secret-of-the-partner-backend-0123456789"
 OTHER_SECRET = "a-secret-nobody-shares-with-us-9876543210"
 API = "/api/v1"
 
 
-class ApiApp(RunningApp):
-    """The app, plus what the tests need: tokens, an httpx client, the database file."""
+class ApiMixin:
+    """What the tests need of a running app: tokens, an httpx client, the database file."""
 
-    def token(self, client_id: int, *, expires_in: float = 3600, secret: str = SECRET) -> str:
+    url: str
+    env: dict[str, str]
+    secret: str = SECRET
+
+    def token(self, client_id: int, *, expires_in: float = 3600, secret: str = "") -> str:
         claims = {"sub": str(client_id), "exp": int(time.time() + expires_in)}
-        return jwt.encode(claims, secret, algorithm="HS256")
+        return jwt.encode(claims, secret or self.secret, algorithm="HS256")
 
     def client(self, client_id: int | None = None, token: str | None = None) -> httpx.Client:
         headers = {}
@@ -60,6 +64,10 @@ class ApiApp(RunningApp):
                 conn.execute(sa.text(query), params)
         finally:
             engine.dispose()
+
+
+class ApiApp(ApiMixin, BackendApp):
+    """The app's backend alone (no frontend build: the API needs none), with a known secret."""
 
 
 @pytest.fixture(scope="session")

@@ -26,7 +26,10 @@ BODIES: dict[tuple[str, str], object] = {
     ("POST", f"{API}/chat/bot/unit"): {"unit_id": 1},
     ("POST", f"{API}/chat/bot/other"): {"choice": "other"},
     ("POST", f"{API}/chat/bot/topic"): {"topic": "booking"},
-    ("POST", f"{API}/push/webpush"): {"endpoint": "https://push.example/x", "keys": {"p256dh": "a", "auth": "b"}},
+    ("POST", f"{API}/push/webpush"): {
+        "endpoint": "https://push.example/x",
+        "keys": {"p256dh": "a", "auth": "b"},
+    },
     ("POST", f"{API}/push/device"): {"platform": "ios", "token": "device-token-0001"},
     ("POST", f"{API}/chat/files"): "multipart",
 }
@@ -49,7 +52,11 @@ def owned(api_app: ApiApp) -> dict[str, int]:
         staged = http.post(f"{API}/chat/files", files={"file": ("a.txt", b"owner's file", "text/plain")})
         sent = http.post(
             f"{API}/chat/messages",
-            json={"client_msg_id": uuid.uuid4().hex, "text": "Только мое", "attachment_id": staged.json()["id"]},
+            json={
+                "client_msg_id": uuid.uuid4().hex,
+                "text": "Только мое",
+                "attachment_id": staged.json()["id"],
+            },
         )
     assert sent.status_code == 201, sent.text
     return {"message_id": sent.json()["id"], "file_id": staged.json()["id"]}
@@ -76,7 +83,12 @@ def test_every_operation_refuses_a_missing_expired_or_foreign_token(api_app: Api
         "foreign": api_app.token(OWNER, secret=OTHER_SECRET),
         "garbage": "not-a-jwt",
     }
-    codes = {"none": "unauthorized", "expired": "token_expired", "foreign": "token_invalid", "garbage": "token_invalid"}
+    codes = {
+        "none": "unauthorized",
+        "expired": "token_expired",
+        "foreign": "token_invalid",
+        "garbage": "token_invalid",
+    }
     checked = 0
     for method, path, _op in _operations(api_app):
         for name, token in tokens.items():

@@ -41,13 +41,17 @@ def test_a_resend_with_the_same_id_returns_the_same_message_and_stores_one(api_a
 def test_a_file_of_40_mb_and_one_byte_is_refused_and_leaves_no_row(api_app: ApiApp) -> None:
     before = api_app.scalar("SELECT count(*) FROM attachment")
     with api_app.client(155) as http:
-        answer = http.post(f"{API}/chat/files", files={"file": ("plan.txt", b"a" * (LIMIT + 1), "text/plain")})
+        answer = http.post(
+            f"{API}/chat/files", files={"file": ("plan.txt", b"a" * (LIMIT + 1), "text/plain")}
+        )
         assert answer.status_code == 413, answer.text
         assert answer.json()["code"] == "file_too_large"
         assert "40" in answer.json()["message"]
         assert api_app.scalar("SELECT count(*) FROM attachment") == before
         # A file within the limit goes through the same two steps as the app: stage, then send.
-        staged = http.post(f"{API}/chat/files", files={"file": ("plan.txt", "План этажа".encode(), "text/plain")})
+        staged = http.post(
+            f"{API}/chat/files", files={"file": ("plan.txt", "План этажа".encode(), "text/plain")}
+        )
         assert staged.status_code == 201, staged.text
         sent = send(http, "", attachment_id=staged.json()["id"])
         assert sent.status_code == 201, sent.text
@@ -87,7 +91,9 @@ def test_edit_and_delete_follow_the_m7_rules(api_app: ApiApp) -> None:
     with api_app.client(158) as http:
         message = send(http, "Ошибся").json()
         edited = http.patch(f"{API}/chat/messages/{message['id']}", json={"text": "Исправил"})
-        assert edited.status_code == 200 and edited.json()["text"] == "Исправил" and edited.json()["is_edited"]
+        assert (
+            edited.status_code == 200 and edited.json()["text"] == "Исправил" and edited.json()["is_edited"]
+        )
         deleted = http.delete(f"{API}/chat/messages/{message['id']}")
         assert deleted.status_code == 200 and deleted.json()["is_deleted"]
         again = http.patch(f"{API}/chat/messages/{message['id']}", json={"text": "Снова"})

@@ -7,20 +7,36 @@ import json
 import queue
 import threading
 import uuid
+from pathlib import Path
 
 import httpx
 import pytest
 from playwright.sync_api import Browser, expect
 
-from tests.api.conftest import API, ApiApp
-from tests.e2e.conftest import bubble, login, open_chat_of, send
+from tests.api.conftest import API, ApiMixin
+from tests.e2e.conftest import RunningApp, app_server, bubble, login, open_chat_of, send  # noqa: F401
 
 pytestmark = [pytest.mark.feature("P15"), pytest.mark.e2e]
 
 CLIENT = 154
 
 
-def _listen(api_app: ApiApp, client_id: int, out: queue.Queue, ready: threading.Event) -> None:
+class SharedApp(ApiMixin):
+    """The browser tests' shared app (``app_server``), seen through the API helpers: its token
+    secret is the one it made in its data folder on first start (or API_JWT_SECRET)."""
+
+    def __init__(self, app: RunningApp) -> None:
+        self.url, self.env = app.url, app.env
+        configured = app.env.get("API_JWT_SECRET", "")
+        self.secret = configured or (Path(app.env["CHAT_DATA_DIR"]) / "api_jwt_secret").read_text().strip()
+
+
+@pytest.fixture
+def api_app(request: pytest.FixtureRequest) -> SharedApp:
+    return SharedApp(request.getfixturevalue("app_server"))
+
+
+def _listen(api_app: ApiMixin, client_id: int, out: queue.Queue, ready: threading.Event) -> None:
     """Read the client's stream and put each event's (kind, data) on ``out``."""
     headers = {"Authorization": f"Bearer {api_app.token(client_id)}"}
     with httpx.stream(
@@ -39,7 +55,7 @@ def _listen(api_app: ApiApp, client_id: int, out: queue.Queue, ready: threading.
 
 
 def test_an_api_message_shows_live_on_the_card_and_the_reply_comes_back_on_the_stream(
-    api_app: ApiApp, browser: Browser
+    api_app: SharedApp, browser: Browser
 ) -> None:
     with api_app.client(CLIENT) as http:
         name = http.get(f"{API}/chat").json()["client_name"]
@@ -53,7 +69,9 @@ def test_an_api_message_shows_live_on_the_card_and_the_reply_comes_back_on_the_s
         assert ready.wait(30)
         question = f"Вопрос из приложения {uuid.uuid4().hex[:6]}"
         with api_app.client(CLIENT) as http:
-            sent = http.post(f"{API}/chat/messages", json={"client_msg_id": uuid.uuid4().hex, "text": question})
+            sent = http.post(
+                f"{API}/chat/messages", json={"client_msg_id": uuid.uuid4().hex, "text": question}
+            )
         assert sent.status_code == 201, sent.text
         expect(bubble(staff, question)).to_be_visible()
         reply = f"Ответ сотрудника {uuid.uuid4().hex[:6]}"
