@@ -100,6 +100,7 @@ def _storefront() -> rx.Component:
                         text_align="left",
                         justify_content="start",
                         on_click=S.open_unit_card(c.id),
+                        data_testid="unit-card-button",
                     ),
                 ),
                 width="100%",
