@@ -237,6 +237,17 @@
     true
   );
 
+  // The templates arrive (or change with the chat's unit) after the card opened: a «/» typed
+  // before that shows them as soon as they land.
+  new MutationObserver(function () {
+    var field = fieldOf(document.activeElement);
+    if (field) update(field);
+  }).observe(document.documentElement, {
+    attributes: true,
+    attributeFilter: ["data-canned-choices"],
+    subtree: true,
+  });
+
   // A click on an option: mousedown keeps the focus in the field, so the pick lands there.
   document.addEventListener(
     "mousedown",

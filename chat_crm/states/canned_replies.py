@@ -185,8 +185,12 @@ class CannedPickerState(SessionState):
 
     @rx.event
     async def on_load(self) -> None:
-        chat_id = parse_id(self.router.url.path.rstrip("/").rsplit("/", 1)[-1])
         self.choices_json = "[]"
+        await self.refresh()
+
+    async def refresh(self) -> None:
+        """Read again: the card changed the chat's unit, and «{объект}» must follow it."""
+        chat_id = parse_id(self.router.url.path.rstrip("/").rsplit("/", 1)[-1])
         if not chat_id:
             return
 

@@ -10,6 +10,7 @@ import reflex as rx
 from chat_crm.services import attachments, chats, deeplinks, messages
 from chat_crm.services.errors import ServiceError
 from chat_crm.services.messages import HISTORY_LIMIT
+from chat_crm.states.canned_replies import CannedPickerState
 from chat_crm.states.conversation import ConversationMixin, key_of, text_of
 from chat_crm.states.session import SessionState
 from chat_crm.texts import t
@@ -105,6 +106,7 @@ class ChatCardState(ConversationMixin, SessionState):
         from chat_crm.states.chat_manage import ChatManageState
 
         await (await self.get_state(ChatManageState)).refresh()
+        await (await self.get_state(CannedPickerState)).refresh()  # «{объект}» follows the chat (P13)
 
     def _open(self) -> tuple[chats.ChatCard, list[chats.HistoryEntry], list[messages.MessageView], Any]:
         """Everything the card shows, read in one trip off the event loop."""

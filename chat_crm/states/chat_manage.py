@@ -20,6 +20,7 @@ from chat_crm.services import chat_management, chats
 from chat_crm.services.chat_management import ChatChanges, ClientInfo, ManagementForm, ManagementView
 from chat_crm.services.errors import ServiceError
 from chat_crm.services.settings import Option
+from chat_crm.states.canned_replies import CannedPickerState
 from chat_crm.states.chat_card import ChatCardState
 from chat_crm.states.session import SessionState, resolved_sessions
 from chat_crm.texts import t
@@ -187,6 +188,7 @@ class ChatManageState(SessionState):
         self.field_errors, self.manage_error, self.manage_notice = {}, "", t("card.saved")
         conversation = await self.get_state(ChatCardState)
         conversation.card, conversation.history = card, history
+        await (await self.get_state(CannedPickerState)).refresh()  # a new unit: «{объект}» (P13)
 
     @rx.event
     async def save(self) -> None:

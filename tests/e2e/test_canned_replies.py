@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from playwright.sync_api import Browser, Page, expect
 from sqlmodel import Session, col, create_engine, select
 
-from chat_crm.models import CannedReply, Chat, Client
+from chat_crm.models import Building, CannedReply, Chat, Client, Project, Unit
 from tests.e2e.conftest import RunningApp, bubble, login, open_chat_of, open_client_app, send
 
 pytestmark = [pytest.mark.e2e, pytest.mark.feature("P13")]
@@ -167,6 +167,44 @@ def test_arrows_choose_a_click_inserts_after_a_space_and_escape_closes(
     expect(listbox).to_be_hidden()
     staff.context.close()
     client.context.close()
+
+
+def _unit_of_chat(engine: sa.Engine, client_name: str) -> str:
+    """«{проект}: {объект}» of the client's chat as the database holds it."""
+    with Session(engine) as session:
+        project, building, number = session.exec(
+            select(Project.name, Building.name, Unit.number)
+            .join(Building, col(Building.project_id) == Project.id)
+            .join(Unit, col(Unit.building_id) == Building.id)
+            .join(Chat, col(Chat.unit_id) == Unit.id)
+            .join(Client, col(Client.id) == Chat.client_id)
+            .where(Client.full_name == client_name)
+        ).one()
+    return f"{project}: {building}, №{number}"
+
+
+def test_a_unit_chosen_on_the_card_is_what_the_unit_placeholders_insert(
+    app_server: RunningApp, browser: Browser, app_db
+) -> None:
+    staff = _staff(browser, app_server.url)
+    _open_tab(staff, app_server.url)
+    _add(staff, "Объект", "{проект}: {объект}")
+    client = browser.new_context().new_page()
+    name = open_client_app(client, app_server.url, 63)
+    send(client, "Вопрос по моей квартире")
+    open_chat_of(staff, app_server.url, name)
+
+    unit = staff.get_by_label("Помещение", exact=True)
+    unit.select_option(index=1)  # the client's first unit
+    staff.get_by_role("button", name="Сохранить").click()
+    expect(staff.get_by_role("status").filter(has_text="Изменения сохранены")).to_be_visible()
+
+    field = staff.get_by_placeholder("Сообщение")
+    field.press_sequentially("/объект")
+    field.press("Enter")
+    expect(field).to_have_value(_unit_of_chat(app_db, name))
+    client.context.close()
+    staff.context.close()
 
 
 def test_a_template_is_edited_and_deleted_in_the_settings_tab(
