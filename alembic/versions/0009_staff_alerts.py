@@ -17,6 +17,8 @@ depends_on: Union[str, Sequence[str], None] = None
 
 
 def upgrade() -> None:
+    # No schema change: staff_notification, push_subscription and outbox_item exist already;
+    # the VAPID key lives in the data folder (data/vapid_private.pem, 0600), not in the DB.
     pass
 
 

@@ -181,10 +181,15 @@ def deliver_one(item: Claimed, *, now: datetime | None = None) -> OutboxStatus:
 def deliver_due(*, now: datetime | None = None, limit: int = 20) -> int:
     """One round of the delivery loop; returns how many rows were sent."""
     sent = 0
-    for item in claim_due(now=now, limit=limit):
+    for _ in range(limit):
+        # One row claimed at a time: a lease covers only the send under way, so a slow SMTP
+        # server cannot keep rows waiting here until their leases run out elsewhere.
+        claimed = claim_due(now=now, limit=1)
+        if not claimed:
+            break
         try:
-            if deliver_one(item, now=now) is OutboxStatus.sent:
+            if deliver_one(claimed[0], now=now) is OutboxStatus.sent:
                 sent += 1
         except Exception:  # a bug in one channel must not starve the others; the lease retries it
-            log.exception("outbox item %s failed unexpectedly", item.id)
+            log.exception("outbox item %s failed unexpectedly", claimed[0].id)
     return sent
