@@ -26,7 +26,7 @@ from sqlmodel import Session, col, select
 
 from chat_crm.config import get_settings
 from chat_crm.db import get_engine, unit_of_work
-from chat_crm.models import utcnow
+from chat_crm.models import Employee, utcnow
 from chat_crm.models.notify import PushSubscription
 from chat_crm.services.errors import ServiceError
 from chat_crm.services.outbox import Claimed, GiveUp, RetryLater
@@ -162,6 +162,12 @@ def subscriptions_of(*, employee_id: int | None, client_id: int | None) -> list[
         return list(session.exec(select(PushSubscription).where(owner).order_by(col(PushSubscription.id))))
 
 
+def _active(employee_id: int) -> bool:
+    with Session(get_engine()) as session:
+        employee = session.get(Employee, employee_id)
+        return employee is not None and employee.is_active
+
+
 def _forget(subscription_id: int) -> None:
     with unit_of_work() as work:
         row = work.session.get(PushSubscription, subscription_id)
@@ -198,6 +204,8 @@ def deliver(item: Claimed) -> None:
     """
     if item.employee_id is None and item.client_id is None:
         raise GiveUp("push without a recipient")
+    if item.employee_id is not None and not _active(item.employee_id):
+        raise GiveUp("the employee was deactivated")  # their browsers hear nothing more
     done = set(item.payload.get("done", []))
     data = json.dumps(
         {k: item.payload.get(k, "") for k in ("title", "body", "url", "tag")}, ensure_ascii=False

@@ -175,3 +175,17 @@ def test_the_routes_subscribe_whoever_the_session_cookie_names(session: Session,
         headers={"Sec-Fetch-Site": "cross-site"},
     )
     assert cross.status_code == 400 and _subs(session) == []
+
+
+def test_a_deactivated_employees_browsers_hear_nothing(
+    session: Session, employee, push_endpoint: servers.PushService
+) -> None:
+    webpush.subscribe(webpush.parse_subscription(push_endpoint.subscription("gone")), employee_id=employee.id)
+    _push(employee.id)
+    employee.is_active = False
+    session.add(employee)
+    session.commit()
+    assert outbox.deliver_due() == 0
+    assert push_endpoint.hits == []
+    session.expire_all()
+    assert session.exec(select(OutboxItem)).one().status == OutboxStatus.failed
