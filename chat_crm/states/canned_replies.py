@@ -161,6 +161,11 @@ class CannedRepliesState(SessionState):
         self.deleting_id = 0
 
     @rx.event
+    def delete_open_change(self, is_open: bool) -> None:
+        if not is_open:  # Esc or a click outside: the same as «Отмена»
+            self.deleting_id = 0
+
+    @rx.event
     async def confirm_delete(self) -> None:
         reply_id, self.deleting_id = self.deleting_id, 0
         try:

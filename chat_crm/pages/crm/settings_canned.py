@@ -196,6 +196,7 @@ def _delete_dialog() -> rx.Component:
             ),
         ),
         open=s.deleting_id > 0,
+        on_open_change=s.delete_open_change,
     )
 
 
