@@ -38,6 +38,13 @@ def api_app(request: pytest.FixtureRequest) -> SharedApp:
 
 def _listen(api_app: ApiMixin, client_id: int, out: queue.Queue, ready: threading.Event) -> None:
     """Read the client's stream and put each event's (kind, data) on ``out``."""
+    try:
+        _read_stream(api_app, client_id, out, ready)
+    except httpx.HTTPError:  # the app stops at the end of the session with the stream still open
+        return
+
+
+def _read_stream(api_app: ApiMixin, client_id: int, out: queue.Queue, ready: threading.Event) -> None:
     headers = {"Authorization": f"Bearer {api_app.token(client_id)}"}
     with httpx.stream(
         "GET", f"{api_app.url}{API}/chat/events", headers=headers, params={"timeout": 120}, timeout=130
