@@ -174,6 +174,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--messages-per-chat", type=int, default=10)
     parser.add_argument("--cache", type=Path, default=None, help="the cluster's folder (kept between runs)")
     parser.add_argument("--no-explain", action="store_true")
+    parser.add_argument(
+        "--generate-only", action="store_true", help="make (or keep) the history, measure nothing"
+    )
     args = parser.parse_args(argv)
     folder = args.cache or Path("/var/tmp/chat-crm-bench") / f"reports-{args.chats}x{args.messages_per_chat}"
     with cached_cluster(folder) as (url, fresh):
@@ -183,6 +186,8 @@ def main(argv: list[str] | None = None) -> int:
         else:
             upgrade_to_head()
             print(f"  reusing the history in {folder}", flush=True)
+        if args.generate_only:
+            return 0
         with db.get_engine().connect() as conn:
             counts = [
                 conn.execute(sa.text(f"SELECT count(*) FROM {t}")).scalar()

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col
 
 from chat_crm.models import Building, Chat, DialogRecord, Employee, Project, Unit
-from chat_crm.services.reports.filters import ReportQuery, bounds, narrow
+from chat_crm.services.reports.filters import ReportQuery, bounds, narrow, narrow_by_chat
 from chat_crm.services.reports.timings import open_dialog
 
 
@@ -65,9 +65,15 @@ def _key_and_label(
 def breakdown(session: Session, query: ReportQuery, employee_id: int, dimension: Dimension) -> list[Slice]:
     """Largest first; ties by label."""
     dialogs = dialogs_in_range(query)
-    select = sa.select().select_from(dialogs).join(Chat, col(Chat.id) == dialogs.c.chat_id)
-    select, key, label = _key_and_label(select, dimension, dialogs)
+    select = sa.select().select_from(dialogs)
+    if dimension == Dimension.employee:  # the chat row only when a filter reads it
+        select, key, label = _key_and_label(select, dimension, dialogs)
+        select = narrow_by_chat(select, dialogs.c.chat_id, query, employee_id)
+    else:
+        select = select.join(Chat, col(Chat.id) == dialogs.c.chat_id)
+        select, key, label = _key_and_label(select, dimension, dialogs)
+        select = narrow(select, query, employee_id)
     count = sa.func.count().label("n")
-    select = narrow(select.add_columns(key, label, count), query, employee_id).group_by(key, label)
+    select = select.add_columns(key, label, count).group_by(key, label)
     rows = session.execute(select.order_by(count.desc(), label.is_(None), label))  # «none» last
     return [Slice("" if k is None else str(getattr(k, "value", k)), lab or "", int(n)) for k, lab, n in rows]

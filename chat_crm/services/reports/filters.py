@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 from urllib.parse import urlencode
 
 import sqlalchemy as sa
@@ -98,3 +99,12 @@ def narrow(select: sa.Select, query: ReportQuery, employee_id: int) -> sa.Select
     if lq.needs_client_join(query.view):
         select = select.join(Client, col(Client.id) == Chat.client_id)
     return select.where(*where)
+
+
+def narrow_by_chat(select: sa.Select, chat_id: Any, query: ReportQuery, employee_id: int) -> sa.Select:  # type: ignore[type-arg]
+    """``select`` over a table that names its chat by ``chat_id``, narrowed to the chats of
+    the view; ``chat`` is joined only when a filter reads it (an unfiltered report over a
+    million chats reads no chat row)."""
+    if not chat_conditions(query, employee_id):
+        return select
+    return narrow(select.join(Chat, col(Chat.id) == chat_id), query, employee_id)

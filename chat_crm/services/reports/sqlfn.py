@@ -30,10 +30,11 @@ def _offset_segments(start: datetime, end: datetime) -> list[tuple[datetime, int
 
 
 def local_day(dialect: str, column: Any, start: datetime, end: datetime) -> sa.ColumnElement[Any]:
-    """The calendar day of ``column`` in the partner's zone, as text ``YYYY-MM-DD``."""
+    """The calendar day of ``column`` in the partner's zone: a date on PostgreSQL, text
+    ``YYYY-MM-DD`` on SQLite (``as_day`` reads both)."""
     if dialect == "postgresql":
-        local = sa.func.timezone(get_settings().time_zone, column)
-        return sa.func.to_char(local, "YYYY-MM-DD")
+        # A cast to date is much cheaper per row than formatting text.
+        return sa.cast(sa.func.timezone(get_settings().time_zone, column), sa.Date)
     segments = _offset_segments(start, end)
 
     def shifted(minutes: int) -> sa.ColumnElement[Any]:

@@ -13,10 +13,10 @@ from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
-from sqlmodel import Session, col
+from sqlmodel import Session
 
 from chat_crm.models import Chat, DialogRecord
-from chat_crm.services.reports.filters import ReportQuery, bounds, narrow
+from chat_crm.services.reports.filters import ReportQuery, bounds, narrow, narrow_by_chat
 from chat_crm.services.reports.sqlfn import as_day, local_day, percentiles, seconds_between
 
 ALL = "all"
@@ -55,7 +55,7 @@ def _first_response_values(session: Session, query: ReportQuery, employee_id: in
         _group(session, query, r.started_at, per_day),
         seconds_between(dialect, r.started_at, r.first_response_at).label("d"),
     ).where(r.started_at >= start, r.started_at < end, r.first_response_at.is_not(None))
-    finished = narrow(finished.join(Chat, col(Chat.id) == r.chat_id), query, employee_id)
+    finished = narrow_by_chat(finished, r.chat_id, query, employee_id)
     c = Chat.__table__.c  # type: ignore[attr-defined]
     current = sa.select(
         _group(session, query, c.dialog_started_at, per_day),
@@ -77,7 +77,7 @@ def _resolution_values(session: Session, query: ReportQuery, employee_id: int, p
         _group(session, query, r.closed_at, per_day),
         seconds_between(dialect, r.started_at, r.closed_at).label("d"),
     ).where(r.closed_at >= start, r.closed_at < end)
-    return narrow(select.join(Chat, col(Chat.id) == r.chat_id), query, employee_id)
+    return narrow_by_chat(select, r.chat_id, query, employee_id)
 
 
 def _report(session: Session, values: Any) -> TimingReport:

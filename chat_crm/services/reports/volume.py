@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col
 
 from chat_crm.models import Chat, Message
-from chat_crm.services.reports.filters import ReportQuery, bounds, chat_conditions, narrow
+from chat_crm.services.reports.filters import ReportQuery, bounds, narrow, narrow_by_chat
 from chat_crm.services.reports.sqlfn import as_day, local_day
 
 
@@ -40,9 +40,7 @@ def _messages_per_day(
     select = sa.select(day, sa.func.count(), kind("client"), kind("employee")).where(
         m.created_at >= start, m.created_at < end
     )
-    if chat_conditions(query, employee_id):  # the chat is joined only when a filter reads it
-        select = narrow(select.join(Chat, col(Chat.id) == m.chat_id), query, employee_id)
-    rows = session.execute(select.group_by(day))
+    rows = session.execute(narrow_by_chat(select, m.chat_id, query, employee_id).group_by(day))
     return {as_day(d): (int(n), int(c or 0), int(e or 0)) for d, n, c, e in rows}
 
 
