@@ -35,6 +35,7 @@ from chat_crm.models import (
     UnitStatus,
     utcnow,
 )
+from chat_crm.services import reassign
 from chat_crm.services.access import access_client
 from chat_crm.services.assignment import assign_responsible, responsible_for
 from chat_crm.services.bot_settings import bot_settings_row, bot_topics
@@ -248,6 +249,7 @@ def _transfer(work: UnitOfWork, chat: Chat, client: Client, topic: Topic) -> Non
         note=decision.note,
     )
     chat.dialog_state, chat.bot_step = DialogState.open, BotStep.transferred
+    reassign.arm(work, chat)  # P12: the client now waits for the responsible
     schedule_inactivity(session, chat)
     touch(work, chat)
 
