@@ -140,14 +140,14 @@ def _run(key: str, first: str, last: str, params: dict[str, str]) -> float:
     return (time.perf_counter() - started) * 1000
 
 
-def measure() -> list[tuple[float, str, tuple[str, str, dict[str, str]]]]:
+def measure(runs: int = RUNS) -> list[tuple[float, str, tuple[str, str, dict[str, str]]]]:
     slowest = []
     print(f"{'section':16s} {'runs':>5s} {'p50 ms':>8s} {'p95 ms':>8s} {'max ms':>8s}  slowest variant")
     for key in sections.SECTIONS:
         times: list[tuple[float, tuple[str, str, dict[str, str]]]] = []
         for variant in VARIANTS:
             _run(key, *variant)  # warm-up: the plan and the pages it reads
-            times += [(_run(key, *variant), variant) for _ in range(RUNS)]
+            times += [(_run(key, *variant), variant) for _ in range(runs)]
         values = [ms for ms, _ in times]
         worst = max(times, key=lambda item: item[0])
         p50, p95 = percentile(values, 0.5), percentile(values, 0.95)
@@ -174,6 +174,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--messages-per-chat", type=int, default=10)
     parser.add_argument("--cache", type=Path, default=None, help="the cluster's folder (kept between runs)")
     parser.add_argument("--no-explain", action="store_true")
+    parser.add_argument("--runs", type=int, default=RUNS, help="runs of each variant after its warm-up")
     parser.add_argument(
         "--generate-only", action="store_true", help="make (or keep) the history, measure nothing"
     )
@@ -197,7 +198,7 @@ def main(argv: list[str] | None = None) -> int:
             f"postgresql: {counts[0]:,} chats, {counts[1]:,} messages, {counts[2]:,} finished dialogs",
             flush=True,
         )
-        slowest = measure()
+        slowest = measure(args.runs)
         if not args.no_explain:
             explain(slowest)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -282,3 +282,65 @@ def test_the_send_and_close_services_write_the_dialogs_times(session: Session, w
 )
 def test_durations_read_in_russian(seconds: float, text: str) -> None:
     assert present.duration(seconds) == text
+
+
+def test_the_migration_fills_the_history_from_the_dialog_marks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """0013 on a database with dialogs already in it: each closing mark becomes a finished
+    dialog (start, first staff reply, close), and an open chat gets its first reply."""
+    from alembic.config import Config
+
+    from alembic import command
+    from chat_crm.config import PROJECT_ROOT
+
+    monkeypatch.setenv("CHAT_DATA_DIR", str(tmp_path))
+    use_database(f"sqlite:///{tmp_path / 'old.db'}")
+    alembic = Config(str(PROJECT_ROOT / "alembic.ini"))
+    alembic.set_main_option("script_location", str(PROJECT_ROOT / "alembic"))
+    command.upgrade(alembic, "0012")
+    rows = [
+        (1, "client", None, "opened", "2026-11-10 09:00:00.000000"),
+        (1, "employee", 1, None, "2026-11-10 09:04:00.000000"),
+        (1, "employee", 1, "resolved", "2026-11-10 11:00:00.000000"),
+        (1, "client", None, "opened", "2026-11-11 09:00:00.000000"),
+        (1, "employee", 1, "no_reply", "2026-11-11 10:00:00.000000"),
+        (2, "client", None, "opened", "2026-11-12 09:00:00.000000"),
+        (2, "employee", 1, None, "2026-11-12 09:30:00.000000"),
+    ]
+    with db.get_engine().begin() as conn:
+        conn.exec_driver_sql(
+            "INSERT INTO role (id, name, permissions, notifications) VALUES (1, 'Р', '[]', '{}')"
+        )
+        conn.exec_driver_sql(
+            "INSERT INTO employee (id, full_name, email, photo_url, role_id, password_hash, is_active, "
+            "created_at) "
+            "VALUES (1, 'Анна', 'a@demo.ru', '', 1, '-', 1, '2026-11-01 00:00:00')"
+        )
+        for n, state in ((1, "closed"), (2, "open")):
+            conn.exec_driver_sql(
+                "INSERT INTO client (id, full_name, name_search, phone, email, photo_url, is_authorized, "
+                f"channel, created_at) VALUES ({n}, 'К', 'к', '', '', '', 1, 'ios', '2026-11-01 00:00:00')"
+            )
+            conn.exec_driver_sql(
+                "INSERT INTO chat (id, number, client_id, responsible_id, comment, channel, dialog_state, "
+                "bot_step, consent_pending, created_at, updated_at, dialog_started_at) "
+                f"VALUES ({n}, {n}, {n}, 1, '', 'ios', '{state}', 'none', 0, '2026-11-01 00:00:00', "
+                f"'2026-11-01 00:00:00', '{rows[5][4] if n == 2 else rows[3][4]}')"
+            )
+        for chat_id, kind, employee_id, mark, when in rows:
+            conn.exec_driver_sql(
+                "INSERT INTO message (chat_id, author_kind, employee_id, text, dialog_mark, created_at) "
+                "VALUES (?, ?, ?, '', ?, ?)",
+                (chat_id, kind, employee_id, mark, when),
+            )
+    command.upgrade(alembic, "0013")
+    with Session(db.get_engine()) as session:
+        records = session.exec(select(DialogRecord).order_by(DialogRecord.id)).all()
+        open_chat = session.get(Chat, 2)
+    assert [(r.started_at, r.first_response_at, r.closed_at) for r in records] == [
+        (at(10, 9), at(10, 9, 4), at(10, 11)),
+        (at(11, 9), None, at(11, 10)),
+    ]
+    assert open_chat is not None and open_chat.first_response_at == at(12, 9, 30)
+    db.get_engine().dispose()
