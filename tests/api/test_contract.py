@@ -207,3 +207,29 @@ def test_the_contract_and_its_docs_are_served(api_app: ApiApp) -> None:
     docs = httpx.get(f"{api_app.url}/api/docs")
     assert docs.status_code == 200 and "/api/v1/chat/messages" in docs.text
     assert "script-src" not in docs.headers["content-security-policy"]
+
+
+@pytest.mark.feature("B1", "B2", "B4", "B5", "B6")
+def test_the_bot_steps_through_the_api_as_on_the_phone(api_app: ApiApp) -> None:
+    from tests.bot_rules import bot_rules_on
+
+    engine = api_app.db()
+    try:
+        with bot_rules_on(engine), api_app.client(167) as http:
+            panel = http.post(f"{API}/chat/open", json={}).json()
+            assert panel["step"] == "choose_unit" and panel["prompt"] and panel["units"]
+            assert [c["label"] for c in panel["other_choices"]] == ["Нет нужного варианта"]
+            unit = panel["units"][0]["id"]
+            topics = http.post(f"{API}/chat/bot/unit", json={"unit_id": unit}).json()
+            assert topics["step"] == "choose_topic" and topics["topics"] and topics["can_go_back"]
+            back = http.post(f"{API}/chat/bot/back").json()
+            assert back["step"] == "choose_unit"
+            topics = http.post(f"{API}/chat/bot/unit", json={"unit_id": unit}).json()
+            done = http.post(f"{API}/chat/bot/topic", json={"topic": topics["topics"][0]["value"]}).json()
+            assert done["step"] == ""
+            late = http.post(f"{API}/chat/bot/back")
+            assert late.status_code == 409 and late.json()["message"] == "Этот шаг уже пройден"
+            said = [m["text"] for m in http.get(f"{API}/chat/messages").json()["items"]]
+            assert topics["topics"][0]["label"] in said and panel["prompt"] in said
+    finally:
+        engine.dispose()
