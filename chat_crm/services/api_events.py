@@ -34,7 +34,7 @@ class JournalEntry:
 class JournalPage:
     chat_id: int | None  # None: the client has no chat yet
     entries: list[JournalEntry]
-    last_id: int  # the newest line of the chat, whatever ``after_id`` was
+    last_id: int  # the newest line read (with ``after_id`` None: the chat's newest line)
 
 
 def journal_for_client(*, client_id: int, after_id: int | None, limit: int = 200) -> JournalPage:
@@ -44,9 +44,9 @@ def journal_for_client(*, client_id: int, after_id: int | None, limit: int = 200
         chat = session.exec(select(Chat).where(Chat.client_id == client.id)).first()
         if chat is None:
             return JournalPage(None, [], 0)
-        newest = session.exec(select(sa.func.max(col(ApiEvent.id))).where(ApiEvent.chat_id == chat.id)).one()
         if after_id is None:
-            return JournalPage(chat.id, [], newest or 0)
+            newest = session.exec(select(sa.func.max(col(ApiEvent.id))).where(ApiEvent.chat_id == chat.id))
+            return JournalPage(chat.id, [], newest.one() or 0)
         rows = session.exec(
             select(ApiEvent)
             .where(ApiEvent.chat_id == chat.id, col(ApiEvent.id) > after_id)
@@ -66,4 +66,4 @@ def journal_for_client(*, client_id: int, after_id: int | None, limit: int = 200
             )
             for r in rows
         ]
-        return JournalPage(chat.id, entries, newest or 0)
+        return JournalPage(chat.id, entries, entries[-1].id if entries else after_id)
