@@ -29,11 +29,7 @@ def _minutes(session: Session, chat: Chat) -> int:
     """The department's «Переназначать, если ответственный не ответил за N минут»; 0: off."""
     if chat.department_id is None or chat.responsible_id is None:
         return 0
-    return routing_of_minutes(session, chat.department_id)
-
-
-def routing_of_minutes(session: Session, department_id: int) -> int:
-    return routing.routing_of(session, department_id).reassign_after_minutes or 0
+    return routing.routing_of(session, chat.department_id).reassign_after_minutes or 0
 
 
 def _pending(session: Session, chat_id: int) -> Timer | None:
