@@ -47,11 +47,12 @@
 
   async function subscribe() {
     if (!supported()) return result("unsupported", text("unsupported"));
+    let reg;
+    try { reg = await registration(); } catch (e) { return result("off", text("failed")); }
     // Asked only now, after the user's own click: never on page load.
     const permission = await Notification.requestPermission();
     if (permission !== "granted") return result("denied", text("denied"));
     try {
-      const reg = await registration();
       await navigator.serviceWorker.ready;
       const key = (await (await fetch("/push/key", { credentials: "same-origin" })).json()).publicKey;
       let sub = await reg.pushManager.getSubscription();

@@ -146,15 +146,21 @@ def test_the_push_control_registers_the_service_worker_and_explains_in_russian(
     login(page, app.url, "operator@demo.ru")
     toggle = page.get_by_role("button", name=t("push.enable"))
     expect(toggle).to_be_visible()
+    page.wait_for_function("() => Boolean(window.chatPush)")  # assets/push.js has loaded
     toggle.click()
     # No push service in this Chromium: a clear Russian message instead of a silent failure.
     expect(page.locator("#push-status")).to_have_text(
         re.compile("|".join(re.escape(t(k)) for k in ("push.failed", "push.unsupported", "push.denied"))),
         timeout=20_000,
     )
+    page.wait_for_function(
+        "async () => { const r = await navigator.serviceWorker.getRegistration('/');"
+        " return Boolean(r && (r.active || r.installing || r.waiting)); }",
+        timeout=20_000,
+    )
     script = page.evaluate(
         "async () => { const r = await navigator.serviceWorker.getRegistration('/');"
-        " return r ? (r.active || r.installing || r.waiting).scriptURL : ''; }"
+        " return (r.active || r.installing || r.waiting).scriptURL; }"
     )
     assert script == f"{app.url}/sw.js"
     context.close()
