@@ -22,6 +22,7 @@ from chat_crm.services import api_events
 
 log = logging.getLogger(__name__)
 KEEPALIVE_SECONDS = 15.0
+SAFETY_EVERY = 4  # keep-alives between two re-reads of a quiet stream's journal (one minute)
 BATCH = 200
 ANY_CHAT = 0  # streams of clients without a chat yet wait for any chat's event
 
@@ -100,26 +101,33 @@ async def events(client_id: int, after_id: int | None, lifetime: float) -> Async
     key = ANY_CHAT
     hub.register(key, flag)
     yield "retry: 2000\n\n"
+    read, quiet = True, 0
     try:
         while loop.time() < deadline:
-            flag.clear()  # before reading: a change committed after the read wakes us again
-            page = await asyncio.to_thread(
-                api_events.journal_for_client, client_id=client_id, after_id=after_id, limit=BATCH
-            )
-            if page.chat_id is not None and key != page.chat_id:
-                hub.unregister(key, flag)
-                key = page.chat_id
-                hub.register(key, flag)
-            if after_id is None:  # a fresh stream starts from now (from the start of a chat to come)
-                after_id = page.last_id
-            for entry in page.entries:
-                yield frame(entry)
-                after_id = entry.id
-            if len(page.entries) == BATCH:
-                continue
+            if read:
+                flag.clear()  # before reading: a change committed after the read wakes us again
+                page = await asyncio.to_thread(
+                    api_events.journal_for_client, client_id=client_id, after_id=after_id, limit=BATCH
+                )
+                if page.chat_id is not None and key != page.chat_id:
+                    hub.unregister(key, flag)
+                    key = page.chat_id
+                    hub.register(key, flag)
+                if after_id is None:  # a fresh stream starts from now (from the start of a chat to come)
+                    after_id = page.last_id
+                for entry in page.entries:
+                    yield frame(entry)
+                    after_id = entry.id
+                if len(page.entries) == BATCH:
+                    continue
             try:
                 await asyncio.wait_for(flag.wait(), timeout=min(KEEPALIVE_SECONDS, deadline - loop.time()))
+                read, quiet = True, 0
             except TimeoutError:
                 yield ": keep-alive\n\n"
+                # A quiet stream re-reads only now and then: the bus wakes it, and a gap in the
+                # bus wakes every stream (Hub._subscribed); this is the net under both.
+                quiet += 1
+                read = quiet % SAFETY_EVERY == 0
     finally:
         hub.unregister(key, flag)
