@@ -293,10 +293,10 @@ ROUTES: dict[tuple[str, str], Need | Permission] = {
     ("GET", "/files/1/thumb"): CHAT,
     ("GET", "/exports/bogus-token"): INTERNAL,  # a one-time link made by «Выгрузить»: refused to all
     ("GET", "/auth/session"): PUBLIC,  # no ticket: back to /login
-    ("GET", "/auth/logout"): PUBLIC,
     ("GET", "/push/key"): PUBLIC,
     ("POST", "/push/subscribe"): EMPLOYEE,  # or a client: a session of either kind
     ("POST", "/push/unsubscribe"): EMPLOYEE,
+    ("GET", "/auth/logout"): PUBLIC,  # last: it ends the caller's session
 }
 
 REFUSALS = (t("error.forbidden"), t("error.session_expired"), t("error.no_send_right"))
@@ -621,7 +621,8 @@ def test_every_route_is_allowed_or_refused_as_the_table_says(
             base_url=matrix_app.url, cookies=cookies, follow_redirects=False, timeout=30
         ) as http:
             for (method, path), need in ROUTES.items():
-                response = http.request(method, path, json={} if method == "POST" else None)
+                body = {"as": "client" if caller.is_client else "employee"}
+                response = http.request(method, path, json=body if method == "POST" else None)
                 rule = Rule(need)
                 expected_refusal = need is INTERNAL or not (
                     caller.has(rule) or (need is EMPLOYEE and caller.is_client)
