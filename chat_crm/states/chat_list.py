@@ -19,7 +19,7 @@ from chat_crm import live
 from chat_crm.realtime import ChatEvent, EventTopic
 from chat_crm.services import export, inbox, live_rows
 from chat_crm.services import list_query as lq
-from chat_crm.services.errors import ServiceError
+from chat_crm.services.errors import ServiceError, Unauthenticated
 from chat_crm.services.inbox import ChatRow, FilterChoices, ListUpdate
 from chat_crm.states.session import SessionState, off_loop
 from chat_crm.texts import t
@@ -128,6 +128,8 @@ class ChatListState(SessionState):
         try:
             employee_id = self._employee_id()
             result, counts = await self._off_loop(_page_and_counts, employee_id, view)
+        except Unauthenticated:
+            raise  # a session that ended (logout, deactivation): the edge sends the tab to /login
         except ServiceError as err:
             self.error, self.rows, self.loading = err.message, [], False
             return
