@@ -481,6 +481,8 @@ async def _drive(base: str, caller: Caller, db_path: str) -> list[str]:
             answer = await tab.late_refusal()
         if rule.need not in (UI, INTERNAL) and not refused(answer) and not rule.quiet:
             wrong.append(f"{caller.name}: {key} needs {rule.need} and was not refused: {answer[:300]}")
+    # A refusal raised by the last of them may still be on its way: let it land before the rest.
+    await tab.late_refusal(seconds=1)
     if _database_fingerprint(db_path) != before:
         wrong.append(f"{caller.name}: the events it may not use changed the database")
     previous = "(the events it may not use)"
@@ -656,3 +658,32 @@ def _api_without_bearer(http: httpx.Client, caller: Caller) -> list[str]:
                     f"{caller.name}: API {method.upper()} {path} without a token: {response.status_code}"
                 )
     return wrong
+
+
+@pytest.mark.feature("A2", "A3")
+def test_rights_a_tab_claims_for_itself_decide_nothing(matrix_app: RunningApp, callers: list[Caller]) -> None:
+    """The tab's ``permissions`` var is only for the header's links: an «Оператор» who sets it to
+    every right (``setvar``, as a crafted client can) is still refused on the server."""
+    operator = next(c for c in callers if c.name == "Оператор")
+    db_path = matrix_app.env["DATABASE_URL"].split("///", 1)[1]
+    session_path = next(
+        cls for key, (cls, _) in HANDLERS.items() if key == "SessionState.logout"
+    ).get_full_name()
+    card, card_path = ROUTE_OF["ChatCardState"], HANDLERS["ChatCardState.send"][0].get_full_name()
+
+    async def run() -> tuple[str, str]:
+        tab = Tab(matrix_app.url, operator)
+        await tab.open()
+        await tab.send(card_path, "on_load", {}, card)
+        everything = [p.value for p in Permission]
+        await tab.send(session_path, "setvar", {"var_name": "permissions", "value": everything}, card)
+        before = _database_fingerprint(db_path)
+        answer = await tab.send(card_path, "send", {"form": {"text": "Я теперь могу всё"}}, card)
+        if not refused(answer):
+            answer = await tab.late_refusal()
+        await tab.screen.close()
+        return answer, before
+
+    answer, before = asyncio.run(run())
+    assert refused(answer), answer[:500]
+    assert _database_fingerprint(db_path) == before
