@@ -72,7 +72,8 @@ def upgrade() -> None:
     with op.batch_alter_table("chat") as batch:
         batch.add_column(sa.Column("first_response_at", UTCDateTime(), nullable=True))
     op.create_index("ix_message_created_kind", "message", ["created_at", "author_kind"])
-    for name, column in (("ix_chat_open_started", "dialog_started_at"), ("ix_chat_open_responsible", "responsible_id")):
+    partial = (("ix_chat_open_started", "dialog_started_at"), ("ix_chat_open_responsible", "responsible_id"))
+    for name, column in partial:
         op.create_index(
             name,
             "chat",
