@@ -79,7 +79,8 @@ def _push_control() -> rx.Component:
     asks the browser's permission only then. The texts come from texts.py via data-*."""
     return rx.hstack(
         rx.button(t("push.enable"), id="push-toggle", variant="ghost", size="1", type="button"),
-        rx.text("", id="push-status", size="1", color_scheme="red", role="status"),
+        # Announced when filled, but not a second "status" role beside a page's «сохранено».
+        rx.text("", id="push-status", size="1", color_scheme="red", custom_attrs={"aria-live": "polite"}),
         rx.el.span(
             id="push-texts",
             display="none",
