@@ -41,6 +41,7 @@ from chat_crm.models import (
 )
 from chat_crm.services.access import ALL_PERMISSIONS, Permission
 from chat_crm.services.auth import hash_password
+from chat_crm.services.reports.dialogs import record_close
 from chat_crm.texts import t
 
 SEED = 20261125
@@ -360,6 +361,8 @@ def _chats(session: Session, rng: random.Random, clients: list[Client], employee
             moment += timedelta(minutes=rng.randint(2, 600))
             from_client = k % 2 == 0 or (unread_tail and k == count - 1)
             read = not (unread_tail and k >= count - 1)
+            if not from_client and chat.first_response_at is None:
+                chat.first_response_at = moment  # «Отчеты»: the dialog's first reply (P14)
             session.add(
                 Message(
                     chat_id=chat.id or 0,
@@ -374,6 +377,8 @@ def _chats(session: Session, rng: random.Random, clients: list[Client], employee
             )
         chat.last_message_at = chat.updated_at = moment
         chat.last_client_message_at = moment
+        if closed:  # a finished dialog, as the close service keeps it for «Отчеты»
+            record_close(session, chat, moment + timedelta(hours=rng.randint(1, 48)))
 
 
 def load_demo(session: Session) -> None:
