@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
 from urllib.parse import quote
 
 from starlette.applications import Starlette
@@ -19,7 +18,7 @@ EMPLOYEE_COOKIE = "chat_crm_session"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def _find(request: Request, token: str) -> Path | None:
+def _find(request: Request, token: str) -> export.Download | None:
     identity = auth.resolve_employee(request.cookies.get(EMPLOYEE_COOKIE, ""))
     if identity is None:
         return None
@@ -30,14 +29,14 @@ def _find(request: Request, token: str) -> Path | None:
 
 
 async def download_export(request: Request) -> Response:
-    path = await asyncio.to_thread(_find, request, request.path_params["token"])
-    if path is None:  # the same answer for "no such file", "not yours" and "no right"
+    found = await asyncio.to_thread(_find, request, request.path_params["token"])
+    if found is None:  # the same answer for "no such file", "not yours" and "no right"
         return Response(t("error.not_found"), status_code=404, media_type="text/plain; charset=utf-8")
     return FileResponse(
-        path,
+        found.path,
         media_type=XLSX,
         headers={
-            "Content-Disposition": f"attachment; filename*=UTF-8''{quote(export.file_name())}",
+            "Content-Disposition": f"attachment; filename*=UTF-8''{quote(found.filename)}",
             "X-Content-Type-Options": "nosniff",
             "Cache-Control": "private, no-store",
         },

@@ -3,11 +3,13 @@
 openpyxl's write-only mode and a server-side cursor (``yield_per``) keep memory flat
 however many chats there are; the caller runs this in a thread. The file is written
 under the data folder with the employee's id in its name, and served only back to that
-employee (``file_for``), who still needs «Поддержка: Чат» when downloading it.
+employee (``file_for``), who still needs the right it was made with («Поддержка: Чат» for the
+list, «Поддержка: Отчеты» for a report's table) when downloading it.
 """
 
 from __future__ import annotations
 
+import json
 import secrets
 import time
 from collections.abc import Callable, Iterator
@@ -122,19 +124,42 @@ def _any(ws: WriteOnlyWorksheet, value: Any) -> Any:
     return value
 
 
+@dataclass(frozen=True)
+class Download:
+    path: Path
+    filename: str
+
+
+def _new_token(employee_id: int) -> str:
+    _sweep()
+    return f"{employee_id}-{secrets.token_urlsafe(16)}"
+
+
+def _save(workbook: Workbook, token: str, *, filename: str, needs: Permission) -> None:
+    """The file, and beside it its name and the right a download needs (checked again then)."""
+    workbook.save(export_dir() / f"{token}.xlsx")
+    meta = {"filename": filename, "permission": needs.value}
+    (export_dir() / f"{token}.json").write_text(json.dumps(meta, ensure_ascii=False))
+
+
 def write_table(
-    *, employee_id: int, sheet: str, headers: list[str], rows: list[list[Any]], filename: str
+    *,
+    employee_id: int,
+    sheet: str,
+    headers: list[str],
+    rows: list[list[Any]],
+    filename: str,
+    needs: Permission,
 ) -> ExportFile:
     """A small ready table (a report's, P14) as an .xlsx that ``/exports/<token>`` serves back to
-    ``employee_id`` only, like «Экспорт». The caller has checked its own right."""
-    _sweep()
-    token = f"{employee_id}-{secrets.token_urlsafe(16)}"
+    ``employee_id`` only, while they still hold ``needs``. The caller has checked it already."""
+    token = _new_token(employee_id)
     workbook = Workbook(write_only=True)
     ws = workbook.create_sheet(sheet[:31])
     ws.append([_text(ws, header) for header in headers])
     for row in rows:
         ws.append([_any(ws, value) for value in row])
-    workbook.save(export_dir() / f"{token}.xlsx")
+    _save(workbook, token, filename=filename, needs=needs)
     return ExportFile(token=token, filename=filename, rows=len(rows))
 
 
@@ -174,8 +199,7 @@ def export_chats(
     with read_session() as session:
         require_employee(session, employee_id, Permission.support_chat)
         total = count_chats(session, view, employee_id)
-    _sweep()
-    token = f"{employee_id}-{secrets.token_urlsafe(16)}"
+    token = _new_token(employee_id)
     workbook = Workbook(write_only=True)
     ws = workbook.create_sheet(t("inbox.export_sheet"))
     for index, column in enumerate(columns):
@@ -187,27 +211,29 @@ def export_chats(
         written += 1
         if on_progress is not None and written % BATCH == 0:
             on_progress(written, total)
-    workbook.save(export_dir() / f"{token}.xlsx")
+    name = file_name()
+    _save(workbook, token, filename=name, needs=Permission.support_chat)
     if on_progress is not None:
         on_progress(written, total)
-    return ExportFile(token=token, filename=file_name(), rows=written)
+    return ExportFile(token=token, filename=name, rows=written)
 
 
-def file_for(*, employee_id: int, token: str) -> Path:
-    """The export ``token`` if it is this employee's and they still may see the chats."""
-    with read_session() as session:
-        require_employee(session, employee_id, Permission.support_chat)
+def file_for(*, employee_id: int, token: str) -> Download:
+    """The export ``token`` if it is this employee's and they still hold the right it needs."""
     owner, _, rest = token.partition("-")
-    path = export_dir() / f"{token}.xlsx"
     well_formed = rest.replace("_", "").replace("-", "").isalnum()
-    if owner != str(employee_id) or not well_formed or not path.is_file():
+    path, meta_path = export_dir() / f"{token}.xlsx", export_dir() / f"{token}.json"
+    if owner != str(employee_id) or not well_formed or not path.is_file() or not meta_path.is_file():
         raise NotFound(t("error.not_found"))
-    return path
+    meta = json.loads(meta_path.read_text())
+    with read_session() as session:
+        require_employee(session, employee_id, Permission(meta["permission"]))
+    return Download(path=path, filename=meta["filename"])
 
 
 def _sweep() -> None:
     """Forget exports nobody downloaded in time."""
     cutoff = time.time() - KEEP_SECONDS
-    for old in export_dir().glob("*.xlsx"):
+    for old in [*export_dir().glob("*.xlsx"), *export_dir().glob("*.json")]:
         if old.stat().st_mtime < cutoff:
             old.unlink(missing_ok=True)

@@ -237,8 +237,9 @@ def test_only_the_reports_right_reads_and_exports(history: dict[str, int]) -> No
 def test_the_export_holds_the_table(history: dict[str, int]) -> None:
     query = make_query("2026-11-10", "2026-11-12")
     made = sections.export_section(employee_id=history["anna"], query=query, key="volume")
-    path = export.file_for(employee_id=history["anna"], token=made.token)
-    sheet = load_workbook(path, read_only=True).active
+    download = export.file_for(employee_id=history["anna"], token=made.token)
+    assert download.filename == made.filename  # the report's own name, not the chat list's
+    sheet = load_workbook(download.path, read_only=True).active
     rows = [list(r) for r in sheet.iter_rows(values_only=True)]
     assert rows[0] == ["День", "Новые чаты", "Сообщения", "От клиентов", "От сотрудников"]
     assert rows[1] == [datetime(2026, 11, 10), 1, 1, 1, 0]
@@ -344,3 +345,22 @@ def test_the_migration_fills_the_history_from_the_dialog_marks(
     ]
     assert open_chat is not None and open_chat.first_response_at == at(12, 9, 30)
     db.get_engine().dispose()
+
+
+def test_a_reports_only_role_downloads_its_table_until_the_right_is_taken(
+    any_db: Session, history: dict[str, int]
+) -> None:
+    analyst_role = factories.role(any_db, "Аналитик", [Permission.support_reports])
+    analyst = factories.employee(any_db, "analyst@demo.ru", role_row=analyst_role, name="Вера Лис")
+    any_db.commit()
+    made = sections.export_section(
+        employee_id=analyst.id, query=make_query("2026-11-10", "2026-11-12"), key="topic"
+    )
+    assert export.file_for(
+        employee_id=analyst.id, token=made.token
+    ).path.is_file()  # no «Поддержка: Чат» needed
+    analyst_role.permissions = []
+    any_db.add(analyst_role)
+    any_db.commit()
+    with pytest.raises(Forbidden):
+        export.file_for(employee_id=analyst.id, token=made.token)

@@ -62,7 +62,12 @@ def export_section(*, employee_id: int, query: ReportQuery, key: str) -> export.
     sheet = t(f"reports.sheet_{key}")
     name = t("reports.export_file", name=sheet, day=today().isoformat())
     return export.write_table(
-        employee_id=employee_id, sheet=sheet, headers=table.headers, rows=table.cells, filename=name
+        employee_id=employee_id,
+        sheet=sheet,
+        headers=table.headers,
+        rows=table.cells,
+        filename=name,
+        needs=Permission.support_reports,
     )
 
 
