@@ -5,7 +5,9 @@
 //                       one, the installed app's icon badge (navigator.setAppBadge)
 //   [data-banner-key]   the push banner: hidden after a few seconds or on a swipe, by
 //                       pressing its [data-banner-close] button (the state forgets it)
-//   [data-push-allow]   «Разрешить уведомления»: shown only where Web Push can work
+//   [data-push-allow]   «Разрешить уведомления»: window.chatPush.subscribe() (assets/push.js),
+//                       offered while this browser could subscribe and has not
+//   [data-push-status]  the outcome, in Russian («Уведомления включены», a refusal)
 // Reflex may load this file again on a later visit to the page: it sets itself up once.
 (function () {
   "use strict";
@@ -72,10 +74,42 @@
   function pushOffer() {
     var button = document.querySelector("[data-push-allow]");
     if (!button) return;
-    var possible = "serviceWorker" in navigator && "PushManager" in window && window.chatPush;
-    var granted = typeof Notification !== "undefined" && Notification.permission === "granted";
-    button.style.display = possible && !granted ? "" : "none";
+    var push = window.chatPush;
+    if (!push) {
+      waitForPush();
+      return;
+    }
+    var last = push.last;
+    if (!last && !push.__asked) {
+      push.__asked = true;
+      push.state(); // "on" if this browser already subscribed: then nothing to offer
+    }
+    var show = last && last.state === "off"; // "denied" is for the browser's settings: the status says so
+    button.style.display = show ? "inline-flex" : "none"; // inline: above the page's own "none"
+    var status = document.querySelector("[data-push-status]");
+    if (status) status.textContent = last ? last.message : "";
   }
+
+  var pushWait = 0;
+  function waitForPush() {
+    // push.js may load after this script: look for it a little while.
+    if (pushWait) return;
+    var tries = 0;
+    pushWait = setInterval(function () {
+      tries += 1;
+      if (window.chatPush || tries > 40) {
+        clearInterval(pushWait);
+        pushWait = 0;
+        if (window.chatPush) pushOffer();
+      }
+    }, 250);
+  }
+
+  document.addEventListener("chatpush", pushOffer);
+  document.addEventListener("click", function (e) {
+    var button = e.target && e.target.closest && e.target.closest("[data-push-allow]");
+    if (button && window.chatPush) window.chatPush.subscribe();
+  });
 
   function update() {
     showCount();

@@ -12,6 +12,7 @@ import time
 from collections.abc import Iterator
 
 import pytest
+import sqlalchemy as sa
 from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import create_engine
 
@@ -217,3 +218,37 @@ def test_the_24_hour_reminder_survives_a_restart_and_leads_to_the_chat_and_back(
     expect(client.get_by_test_id("client-notification")).to_have_count(2)
     staff.context.close()
     client.context.close()
+
+
+# ---- X2: who opens the simulated app, and from which OS -------------------------------------------
+@pytest.mark.feature("X2")
+def test_the_picker_opens_the_app_as_an_authorized_client_or_an_anonymous_visitor_on_ios_or_android(
+    app_server: RunningApp, browser: Browser
+) -> None:
+    engine = create_engine(app_server.env["DATABASE_URL"])
+    stamp = _stamp()
+    seen: list[tuple[bool, str, str]] = []
+    for who, channel in ((53, "Android"), ("Неавторизованный посетитель", "iOS")):
+        page = browser.new_context().new_page()
+        name = start_client_app(page, app_server.url, who, channel)
+        expect(page.get_by_role("heading", name="Витрина")).to_be_visible()
+        if who == 53:
+            expect(page.get_by_test_id("unit-card-button").first).to_be_visible()  # their units
+        page.get_by_role("button", name="Связаться с нами").click()
+        page.get_by_role("button", name="Написать в чат").click()
+        send(page, f"Канал {channel} {stamp}")
+        expect(bubble(page, f"Канал {channel} {stamp}")).to_be_visible()
+        with engine.connect() as conn:
+            row = conn.execute(
+                sa.text(
+                    "SELECT client.is_authorized, client.full_name, chat.channel FROM message"
+                    " JOIN chat ON chat.id = message.chat_id JOIN client ON client.id = chat.client_id"
+                    " WHERE message.text = :t"
+                ),
+                {"t": f"Канал {channel} {stamp}"},
+            ).one()
+        # The authorized client is the one picked, by name; the visitor is a new nameless client.
+        seen.append((bool(row[0]), row[1] == name if row[0] else row[1] == "", str(row[2]).lower()))
+        page.context.close()
+    engine.dispose()
+    assert seen == [(True, True, "android"), (False, True, "ios")]

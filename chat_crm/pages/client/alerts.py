@@ -36,6 +36,7 @@ def home_strip() -> rx.Component:
         ),
         rx.text(t("app.title"), size="1", color_scheme="gray"),
         rx.el.span(custom_attrs={"data-app-unread": S.unread.to_string()}, display="none"),
+        rx.script(src="/push.js"),  # window.chatPush, for «Разрешить уведомления»
         align="center",
         spacing="4",
         height="44px",
@@ -92,6 +93,37 @@ def push_banner() -> rx.Component:
     )
 
 
+def push_offer() -> rx.Component:
+    """«Разрешить уведомления»: one click subscribes this page to real Web Push (N3), through
+    assets/push.js (the browser asks its permission only then); phone.js shows it only where
+    push can work, and the outcome in Russian from texts.py."""
+    return rx.hstack(
+        rx.button(
+            t("app.allow_push"),
+            variant="soft",
+            size="1",
+            type="button",
+            display="none",  # until phone.js knows this browser could subscribe
+            custom_attrs={"data-push-allow": "true"},
+        ),
+        rx.text("", size="1", color_scheme="gray", role="status", custom_attrs={"data-push-status": "true"}),
+        rx.el.span(
+            id="push-texts",
+            display="none",
+            custom_attrs={
+                "data-enable": t("app.allow_push"),
+                "data-enabled": t("app.push_on"),
+                "data-unsupported": t("push.unsupported"),
+                "data-denied": t("push.denied"),
+                "data-failed": t("push.failed"),
+            },
+        ),
+        spacing="2",
+        align="center",
+        wrap="wrap",
+    )
+
+
 def _note(note: rx.Var[NotificationView]) -> rx.Component:
     return rx.card(
         rx.text(note.when, size="1", color_scheme="gray"),
@@ -109,13 +141,7 @@ def notifications_screen() -> rx.Component:
     """«Уведомления» (N5): the reminders, newest first; an entry opens the chat."""
     return rx.vstack(
         rx.heading(t("app.notifications"), size="5"),
-        rx.button(
-            t("app.allow_push"),
-            variant="soft",
-            size="1",
-            on_click=rx.call_script("window.chatPush && window.chatPush.subscribe()"),
-            custom_attrs={"data-push-allow": "true"},
-        ),
+        push_offer(),
         rx.cond(
             S.notes.length() > 0,
             rx.foreach(S.notes, _note),
