@@ -33,9 +33,9 @@ def alert_bodies(headline: str, preview: str, link: str) -> tuple[str, str]:
     text = "\n\n".join(p for p in (headline, preview, t("mail.open_chat") + ": " + link) if p)
     quoted = f"<blockquote>{html.escape(preview)}</blockquote>" if preview else ""
     markup = (
-        "<!doctype html><html lang=\"ru\"><body>"
+        '<!doctype html><html lang="ru"><body>'
         f"<p>{html.escape(headline)}</p>{quoted}"
-        f"<p><a href=\"{html.escape(link, quote=True)}\">{html.escape(t('mail.open_chat'))}</a></p>"
+        f'<p><a href="{html.escape(link, quote=True)}">{html.escape(t("mail.open_chat"))}</a></p>'
         "</body></html>"
     )
     return text, markup

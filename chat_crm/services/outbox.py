@@ -132,9 +132,16 @@ def claim_due(*, now: datetime | None = None, limit: int = 20) -> list[Claimed]:
         ).all()
         for row in due:
             if row.id is not None and _claim(session, row.id, row.attempts, now):
-                claimed.append(Claimed(
-                    row.id, row.channel, row.employee_id, row.client_id, dict(row.payload), row.attempts + 1
-                ))
+                claimed.append(
+                    Claimed(
+                        row.id,
+                        row.channel,
+                        row.employee_id,
+                        row.client_id,
+                        dict(row.payload),
+                        row.attempts + 1,
+                    )
+                )
     return claimed
 
 
