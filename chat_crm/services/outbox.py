@@ -57,18 +57,33 @@ def enqueue_push(
     body: str,
     url: str,
     tag: str = "",
-) -> OutboxItem:
-    """A push to every browser the employee (or the client's phone page) subscribed."""
+    only_if: sa.ColumnElement[bool] | None = None,
+) -> None:
+    """A push to every browser the employee (or the client's phone page) subscribed.
+
+    ``only_if`` (e.g. "has a subscription") is checked by the INSERT itself: one statement
+    either way, which matters on a message's send path."""
     if (employee_id is None) == (client_id is None):
         raise ValueError("a push goes to exactly one employee or one client")
-    item = OutboxItem(
-        channel=PUSH,
-        employee_id=employee_id,
-        client_id=client_id,
-        payload={"title": title, "body": body, "url": url, "tag": tag},
-    )
-    session.add(item)
-    return item
+    payload = {"title": title, "body": body, "url": url, "tag": tag}
+    if only_if is None:
+        session.add(OutboxItem(channel=PUSH, employee_id=employee_id, client_id=client_id, payload=payload))
+        return
+    items = OutboxItem.__table__  # type: ignore[attr-defined]
+    now = utcnow()
+    values = {
+        "channel": PUSH,
+        "employee_id": employee_id,
+        "client_id": client_id,
+        "payload": payload,
+        "status": OutboxStatus.pending.value,
+        "attempts": 0,
+        "next_attempt_at": now,
+        "last_error": "",
+        "created_at": now,
+    }
+    row = sa.select(*(sa.literal(v, items.c[k].type) for k, v in values.items())).where(only_if)
+    session.execute(sa.insert(items).from_select(list(values), row))
 
 
 def enqueue_email(session: Session, *, employee_id: int, subject: str, text: str, html: str) -> OutboxItem:

@@ -16,6 +16,7 @@ from sqlmodel import Session, col, select
 
 from chat_crm.db import read_session, unit_of_work
 from chat_crm.models import Chat, ClientNotification, PushSubscription, Timer, utcnow
+from chat_crm.models.base import UTCDateTime
 from chat_crm.realtime import ChatEvent, EventTopic
 from chat_crm.services.outbox import enqueue_push
 from chat_crm.texts import t
@@ -32,12 +33,23 @@ def _pending(chat_id: int) -> sa.ColumnElement[bool]:
 def on_employee_message(session: Session, chat: Chat, sender: str, text: str) -> None:
     """What an employee's message sets going for the client, in the message's transaction:
     the push (N3), and the reminder, unless one already counts from an earlier unanswered
-    message (the 24 hours run from the first one)."""
+    message (the 24 hours run from the first one). One statement each: this is the send's path."""
     _push(
         session, chat.client_id, title=sender or t("banner.staff"), body=_preview(text), tag=f"chat-{chat.id}"
     )
-    if session.exec(select(Timer.id).where(_pending(chat.id or 0))).first() is None:
-        session.add(Timer(kind=KIND, chat_id=chat.id or 0, due_at=utcnow() + REMIND_AFTER))
+    timers = Timer.__table__  # type: ignore[attr-defined]
+    pending = sa.exists().where(_pending(chat.id or 0))
+    session.execute(
+        sa.insert(timers).from_select(
+            ["kind", "chat_id", "due_at", "created_at"],
+            sa.select(
+                sa.literal(KIND),
+                sa.literal(chat.id or 0),
+                sa.literal(utcnow() + REMIND_AFTER, UTCDateTime()),
+                sa.literal(utcnow(), UTCDateTime()),
+            ).where(~pending),
+        )
+    )
 
 
 def on_client_message(session: Session, chat: Chat, now: datetime) -> None:
@@ -52,10 +64,11 @@ def _preview(text: str, limit: int = 120) -> str:
 
 def _push(session: Session, client_id: int, *, title: str, body: str, tag: str) -> None:
     """A real Web Push to the phone page too (N3), if it subscribed: through the outbox, so a
-    crash after the commit loses nothing."""
-    subscribed = select(PushSubscription.id).where(PushSubscription.client_id == client_id)
-    if session.exec(subscribed).first() is not None:
-        enqueue_push(session, client_id=client_id, title=title, body=body, url="/app", tag=tag)
+    crash after the commit loses nothing. No row at all for a phone that never subscribed."""
+    subscribed = sa.exists().where(col(PushSubscription.client_id) == client_id)
+    enqueue_push(
+        session, client_id=client_id, title=title, body=body, url="/app", tag=tag, only_if=subscribed
+    )
 
 
 def _fire(timer_id: int, chat_id: int, now: datetime) -> bool:

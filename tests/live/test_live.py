@@ -204,7 +204,8 @@ def test_the_senders_own_trip_is_pinned(session: Session, world) -> None:
     # employee, role (twice: each permission check reads it), chat, resend check, the rate
     # limit's count (issue 9: the N-th newest of the author's messages), bot settings, the
     # chat's update, the insert, the mobile API's journal line (P15, api_event), and the client's
-    # alert (issue 11): its push subscriptions, the pending timer, the timer's insert
-    assert len(sent) == 13
+    # alerts (issue 11): the phone's push if it subscribed, the 24-hour reminder if none runs
+    # (each one INSERT … SELECT … WHERE, deciding and writing at once)
+    assert len(sent) == 12
     # employee, role, chat, the new messages, their author
     assert len(read) == 5
