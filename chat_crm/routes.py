@@ -77,6 +77,12 @@ async def _serve(request: Request, thumb: bool) -> Response:
     if found is None:
         # The same answer for "no such file" and "not yours": nothing to probe.
         return Response(t("error.not_found"), status_code=404, media_type="text/plain; charset=utf-8")
+    return attachment_response(found)
+
+
+def attachment_response(found: attachments.StoredFile) -> FileResponse:
+    """A chat file as every route serves it (here and the mobile API's ``/files``): inline only
+    for an image, never cached by others, and inert even if a browser would render it."""
     disposition = "inline" if found.is_image else "attachment"
     return FileResponse(
         found.path,

@@ -7,7 +7,6 @@ Handlers are plain ``def``: the services read the database, so FastAPI runs them
 from __future__ import annotations
 
 from typing import Annotated
-from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, File, Path, Query, Response, UploadFile
 from fastapi.responses import FileResponse
@@ -15,6 +14,7 @@ from fastapi.responses import FileResponse
 from chat_crm.api import convert, schemas
 from chat_crm.api.deps import Caller, caller
 from chat_crm.api.errors import ERROR_RESPONSES, ApiError
+from chat_crm.routes import attachment_response
 from chat_crm.services import attachments, bot, client_app, deeplinks, messages
 from chat_crm.services.errors import NotFound
 from chat_crm.texts import t
@@ -169,16 +169,7 @@ def upload_file(who: Who, file: Annotated[UploadFile, File(description="Файл
 )
 def get_file(who: Who, file_id: MessageId, thumb: bool = False) -> FileResponse:
     found = attachments.file_for_client(client_id=who.client_id, attachment_id=file_id, thumb=thumb)
-    disposition = "inline" if found.is_image else "attachment"
-    return FileResponse(
-        found.path,
-        media_type=found.content_type,
-        headers={
-            "Content-Disposition": f"{disposition}; filename*=UTF-8''{quote(found.filename)}",
-            "Cache-Control": "private, max-age=3600",
-            "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
-        },
-    )
+    return attachment_response(found)
 
 
 __all__ = ["ApiError", "router"]

@@ -146,3 +146,13 @@ def crm_layout(*children: rx.Component, title: str | rx.Var) -> rx.Component:
         rx.box(rx.heading(title, size="6", margin_bottom="16px"), *children, padding="20px"),
         width="100%",
     )
+
+
+def error_callout(message: rx.Var[str], **props: object) -> rx.Component:
+    """A refusal, in Russian, only while there is one; screen readers hear it at once."""
+    return rx.cond(message != "", rx.callout(message, color_scheme="red", role="alert", **props))
+
+
+def notice_callout(message: rx.Var[str], **props: object) -> rx.Component:
+    """«Сохранено» and the like, only while there is one."""
+    return rx.cond(message != "", rx.callout(message, color_scheme="green", role="status", **props))

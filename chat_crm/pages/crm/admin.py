@@ -4,7 +4,7 @@ from typing import Any
 
 import reflex as rx
 
-from chat_crm.components.layout import crm_layout
+from chat_crm.components.layout import crm_layout, error_callout
 from chat_crm.pages.crm.settings_canned import canned_tab
 from chat_crm.pages.crm.settings_routing import routing_tab
 from chat_crm.services.bot_settings import RESTART_UNITS, TEXT_FIELDS, TopicSummary
@@ -19,7 +19,7 @@ def _form_footer(state: type[rx.State], save_label: str) -> tuple[rx.Component, 
     """A tab's general error, its «Сохранить» and the «Настройки сохранены» notice."""
     form_error, saved = state.form_error, state.saved  # type: ignore[attr-defined]
     return (
-        rx.cond(form_error != "", rx.callout(form_error, color_scheme="red", role="alert")),
+        error_callout(form_error),
         rx.hstack(
             rx.button(save_label, type="submit"),
             rx.cond(saved != "", rx.text(saved, color_scheme="green", size="2", role="status")),
@@ -278,7 +278,7 @@ def _rule_editor() -> rx.Component:
                 rx.foreach(s.rules, _rule_fieldset),
                 rx.cond(s.rules.length() == 0, rx.text(t("bot_settings.no_rules"), size="2")),
                 rx.button(t("bot_settings.add_rule"), type="button", variant="soft", on_click=s.add_rule),
-                rx.cond(s.editor_error != "", rx.callout(s.editor_error, color_scheme="red", role="alert")),
+                error_callout(s.editor_error),
                 rx.hstack(
                     rx.button(
                         t("bot_settings.cancel"),

@@ -4,7 +4,7 @@ import reflex as rx
 
 from chat_crm.components.chat_card_blocks import section, side_panel
 from chat_crm.components.composer import canned_picker, composer
-from chat_crm.components.layout import crm_layout
+from chat_crm.components.layout import crm_layout, error_callout
 from chat_crm.components.message_list import conversation_frame, message_list, typing_indicator
 from chat_crm.states.canned_replies import CannedPickerState
 from chat_crm.states.chat_card import ChatCardState
@@ -186,7 +186,7 @@ def _conversation() -> rx.Component:
             padding_right="4px",
         ),
         typing_indicator(S),
-        rx.cond(S.error != "", rx.callout(S.error, color_scheme="red", role="alert")),
+        error_callout(S.error),
         _composer(),
     )
 

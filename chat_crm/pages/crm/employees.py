@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from chat_crm.components.layout import crm_layout
+from chat_crm.components.layout import crm_layout, notice_callout
 from chat_crm.services.employees import EmployeeRow
 from chat_crm.services.settings import Option
 from chat_crm.states.employees import EmployeesState
@@ -211,10 +211,7 @@ def employees_page() -> rx.Component:
             S.error != "",
             rx.callout(S.error, color_scheme="red", role="alert"),
             rx.vstack(
-                rx.cond(
-                    S.notice != "",
-                    rx.callout(S.notice, color_scheme="green", role="status", data_testid="notice"),
-                ),
+                notice_callout(S.notice, data_testid="notice"),
                 rx.cond(
                     (S.form_error != "") & (S.editing == 0),
                     rx.callout(S.form_error, color_scheme="red", role="alert", data_testid="form-error"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from chat_crm.components.layout import crm_layout
+from chat_crm.components.layout import crm_layout, error_callout, notice_callout
 from chat_crm.services.access import AlertChannel, AlertKind, Permission
 from chat_crm.services.roles import ACCESS_SECTIONS, RoleView
 from chat_crm.states.roles import RolesState, alert_key
@@ -189,14 +189,8 @@ def roles_page() -> rx.Component:
             S.error != "",
             rx.callout(S.error, color_scheme="red", role="alert"),
             rx.vstack(
-                rx.cond(
-                    S.form_error != "",
-                    rx.callout(S.form_error, color_scheme="red", role="alert", data_testid="form-error"),
-                ),
-                rx.cond(
-                    S.notice != "",
-                    rx.callout(S.notice, color_scheme="green", role="status", data_testid="notice"),
-                ),
+                error_callout(S.form_error, data_testid="form-error"),
+                notice_callout(S.notice, data_testid="notice"),
                 rx.flex(
                     rx.box(_roles_list(), flex="1", min_width="320px"),
                     rx.box(

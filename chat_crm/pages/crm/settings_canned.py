@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from chat_crm.components.layout import error_callout
 from chat_crm.services.canned_replies import CannedReplyView
 from chat_crm.states.canned_replies import CannedRepliesState
 from chat_crm.texts import t
@@ -151,7 +152,7 @@ def _editor() -> rx.Component:
                     _text_field(),
                     rx.text(t("canned.hint"), size="1", color_scheme="gray"),
                     _scope_field(),
-                    rx.cond(s.form_error != "", rx.callout(s.form_error, color_scheme="red", role="alert")),
+                    error_callout(s.form_error),
                     rx.hstack(
                         rx.button(
                             t("canned.cancel"),
@@ -218,7 +219,7 @@ def canned_tab() -> rx.Component:
             align="center",
             flex_wrap="wrap",
         ),
-        rx.cond(s.list_error != "", rx.callout(s.list_error, color_scheme="red", role="alert")),
+        error_callout(s.list_error),
         rx.cond(s.notice != "", rx.text(s.notice, color_scheme="green", size="2", role="status")),
         _table(),
         _editor(),

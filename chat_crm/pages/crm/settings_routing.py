@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from chat_crm.components.layout import error_callout
 from chat_crm.models import RoutingPolicy
 from chat_crm.states.routing import RoutingRowForm, RoutingSettingsState
 from chat_crm.texts import t
@@ -82,7 +83,7 @@ def routing_tab() -> rx.Component:
             rx.text(t("routing.intro"), size="2", color_scheme="gray"),
             rx.cond(s.rows.length() == 0, rx.text(t("routing.no_departments"), size="2")),
             rx.foreach(s.rows, _department),
-            rx.cond(s.form_error != "", rx.callout(s.form_error, color_scheme="red", role="alert")),
+            error_callout(s.form_error),
             rx.hstack(
                 rx.button(t("settings.save"), type="submit"),
                 rx.cond(s.saved != "", rx.text(s.saved, color_scheme="green", size="2", role="status")),
