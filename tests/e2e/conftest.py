@@ -31,7 +31,12 @@ CHROMIUM_ARGS = [
 class RunningApp:
     """The app as ``scripts/run.sh`` serves it (``chat_crm.serve``): a free port, its own SQLite file."""
 
-    def __init__(self, data_dir: Path, extra_env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, data_dir: Path, extra_env: dict[str, str] | None = None, *, shared_build: bool = False
+    ) -> None:
+        """``shared_build``: only the session's ``app_server`` builds into REFLEX_WEB_WORKDIR
+        itself. The port and URL are baked into a build, so any other app gets a folder of
+        its own, or its build would replace the one the shared app is serving."""
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = data_dir / "app.log"
@@ -45,6 +50,9 @@ class RunningApp:
             "CHAT_TEST_CLOCK_FILE": str(self.clock_path),  # advance_clock(): the only thing faked
             **(extra_env or {}),
         }
+        if not shared_build and "REFLEX_WEB_WORKDIR" not in (extra_env or {}):
+            base = os.environ.get("REFLEX_WEB_WORKDIR", str(PROJECT_ROOT / ".web")).rstrip("/")
+            self.env["REFLEX_WEB_WORKDIR"] = f"{base}-{data_dir.name.rstrip('0123456789')}"
         if "REDIS_URL" not in (extra_env or {}):
             self.env.pop("REDIS_URL", None)  # the embedded default unless a test asks for Redis
         self.proc: subprocess.Popen | None = None
@@ -117,7 +125,7 @@ class RunningApp:
 
 @pytest.fixture(scope="session")
 def app_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApp]:
-    app = RunningApp(tmp_path_factory.mktemp("app"))
+    app = RunningApp(tmp_path_factory.mktemp("app"), shared_build=True)
     app.load_demo()
     app.start()
     yield app

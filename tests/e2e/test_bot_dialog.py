@@ -6,6 +6,7 @@ demo back afterwards: the app is shared with the other browser tests.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterator
 from datetime import timedelta
@@ -149,7 +150,7 @@ def test_a_client_without_units_chooses_purchase_or_other(
     page = browser.new_context().new_page()
     page.goto(f"{app_server.url}/app")
     options = page.get_by_label("Кто открывает приложение").locator("option")
-    expect(options).to_have_count(46)  # anonymous, 35 first clients, 10 who own nothing
+    expect(options).to_have_count(66)  # anonymous, 35 first clients, 10 who own nothing, 20 more owners
     picker_last = 45
     open_client_app(page, app_server.url, picker_last)
     expect(page.get_by_test_id("unit-choice")).to_have_count(0)
@@ -252,7 +253,7 @@ def test_from_an_acceptance_card_the_unit_is_chosen_and_its_responsible_assigned
     staff = browser.new_context().new_page()
     login(staff, app_server.url, email)
     staff.wait_for_url("**/support/chats")
-    staff.get_by_role("button", name="Уведомления").click()
+    staff.get_by_role("button", name=re.compile(r"^Уведомления")).click()  # not «Включить push-…»
     notice = staff.get_by_test_id("notification").filter(has_text=f"в чате витрины №{number}").first
     expect(notice).to_contain_text("Вас назначили ответственным")
     notice.click()

@@ -230,7 +230,7 @@ def test_assign_to_me_then_hand_over_and_the_new_responsible_is_notified(
     expect(_history(staff, MANAGER, f"Ответственный: {MANAGER} → {ADMIN}")).to_have_count(1)
 
     admin = _employee_page(browser, app_server.url, "admin@demo.ru")
-    admin.get_by_role("button", name="Уведомления").click()
+    admin.get_by_role("button", name=re.compile(r"^Уведомления")).click()  # not «Включить push-…»
     entry = admin.get_by_test_id("notification").filter(
         has_text=f"Вас назначили ответственным в чате витрины №{number}"
     )

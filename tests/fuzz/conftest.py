@@ -18,6 +18,11 @@ from tests.e2e.conftest import RunningApp
 
 
 class BackendApp(RunningApp):
+    """The backend alone: it builds no frontend, so it may share one compile folder."""
+
+    def __init__(self, data_dir: Path, extra_env: dict[str, str] | None = None) -> None:
+        super().__init__(data_dir, extra_env, shared_build=True)
+
     def start(self) -> None:
         self.env.setdefault("REFLEX_WEB_WORKDIR", os.environ.get("REFLEX_WEB_WORKDIR", ".web-fuzz"))
         self.env["PYTHONUNBUFFERED"] = "1"  # the test reads the log as it goes
