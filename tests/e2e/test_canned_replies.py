@@ -195,7 +195,10 @@ def test_a_unit_chosen_on_the_card_is_what_the_unit_placeholders_insert(
     open_chat_of(staff, app_server.url, name)
 
     unit = staff.get_by_label("Помещение", exact=True)
-    unit.select_option(index=1)  # the client's first unit
+    # Another of the client's units than the one the chat has now, so there is a change to save.
+    current = unit.input_value()
+    values = [o.get_attribute("value") for o in unit.locator("option").all()[1:]]
+    unit.select_option(value=next(v for v in values if v and v != current))
     staff.get_by_role("button", name="Сохранить").click()
     expect(staff.get_by_role("status").filter(has_text="Изменения сохранены")).to_be_visible()
 
