@@ -47,8 +47,10 @@ def _deliver(screens: dict[str, FakeList]) -> live.DeliverList:
     return deliver
 
 
-def _event_of(published: list[dict]) -> ChatEvent:
-    return ChatEvent(**{**published[-1], "topic": EventTopic(published[-1]["topic"])})
+def _event_of(published: list[dict], topic: EventTopic = EventTopic.message) -> ChatEvent:
+    """The newest published event of ``topic`` (a send also announces alerts after it)."""
+    event = next(e for e in reversed(published) if e["topic"] == topic.value)
+    return ChatEvent(**{**event, "topic": topic})
 
 
 @pytest.mark.feature("P8")
