@@ -68,9 +68,11 @@ def postgres_url() -> Iterator[str]:
         yield url
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    """One Chromium for the whole run: Playwright's sync API allows one instance per thread."""
+    """One Chromium per test module (Playwright's sync API allows one instance per thread).
+    Not per session: while it runs, the main thread counts as inside Playwright's event loop,
+    and the later service tests' ``asyncio.run`` (e.g. the SMTP client) would be refused."""
     from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS
 
     with sync_playwright() as p:
